@@ -1,0 +1,308 @@
+//! The jute primitive encodings and the [`Codec`] trait every record implements.
+//!
+//! Decoders are nom *streaming* parsers: when the input ends early they return
+//! `nom::Err::Incomplete`, so a caller reading a stream can wait for more bytes. Callers
+//! that hold a whole frame use [`decode_all`], which turns "incomplete" into
+//! [`DecodeError::Truncated`]. Lengths are validated before anything is allocated: a
+//! negative length (other than -1 = null) is an error, and vectors reserve at most as many
+//! elements as the remaining bytes could hold.
+
+use crate::error::{fail, DecodeError, JResult};
+use bytes::{BufMut, Bytes, BytesMut};
+use nom::number::streaming::{be_i32, be_i64, be_u8};
+use nom::Needed;
+
+/// A value with a jute wire encoding.
+pub trait Codec: Sized {
+    /// Decodes one value from the front of `i` (streaming: may return Incomplete).
+    fn decode(i: &[u8]) -> JResult<'_, Self>;
+    /// Appends the encoding of `self` to `out`.
+    fn encode(&self, out: &mut BytesMut);
+    /// Smallest possible encoded size, used to bound vector pre-allocation.
+    const MIN_SIZE: usize = 1;
+
+    /// Encodes into a fresh buffer (convenience for tests and cold paths).
+    fn to_bytes(&self) -> Bytes {
+        let mut b = BytesMut::new();
+        self.encode(&mut b);
+        b.freeze()
+    }
+}
+
+/// Decodes a value that must occupy exactly `input` (a whole frame or sub-buffer).
+pub fn decode_all<T: Codec>(input: &[u8]) -> Result<T, DecodeError> {
+    match T::decode(input) {
+        Ok((rest, v)) if rest.is_empty() => Ok(v),
+        Ok((rest, _)) => Err(DecodeError::TrailingBytes(rest.len())),
+        Err(e) => Err(finish_err(e)),
+    }
+}
+
+/// Decodes a value from the front of a complete buffer, returning it and the rest.
+/// Unlike [`Codec::decode`], running out of input is an error, not "incomplete".
+pub fn decode_prefix<T: Codec>(input: &[u8]) -> Result<(T, &[u8]), DecodeError> {
+    match T::decode(input) {
+        Ok((rest, v)) => Ok((v, rest)),
+        Err(e) => Err(finish_err(e)),
+    }
+}
+
+/// Maps a nom error from a complete input to a [`DecodeError`].
+pub fn finish_err(e: nom::Err<DecodeError>) -> DecodeError {
+    match e {
+        nom::Err::Incomplete(_) => DecodeError::Truncated,
+        nom::Err::Error(e) | nom::Err::Failure(e) => e,
+    }
+}
+
+impl Codec for i32 {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        be_i32(i)
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        out.put_i32(*self)
+    }
+    const MIN_SIZE: usize = 4;
+}
+
+impl Codec for i64 {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        be_i64(i)
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        out.put_i64(*self)
+    }
+    const MIN_SIZE: usize = 8;
+}
+
+impl Codec for u8 {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        be_u8(i)
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        out.put_u8(*self)
+    }
+}
+
+/// jute `boolean`: one byte; any non-zero value reads as true (as Java does).
+impl Codec for bool {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        let (i, b) = be_u8(i)?;
+        Ok((i, b != 0))
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        out.put_u8(*self as u8)
+    }
+}
+
+/// Reads a length word: `Ok(None)` for the -1 null marker, an error for other negatives.
+fn length<'a>(i: &'a [u8], what: &'static str) -> JResult<'a, Option<usize>> {
+    let (i, len) = be_i32(i)?;
+    match len {
+        -1 => Ok((i, None)),
+        l if l < 0 => fail(DecodeError::BadLength {
+            what,
+            len: l as i64,
+        }),
+        l => Ok((i, Some(l as usize))),
+    }
+}
+
+/// Takes `n` bytes, or reports how many more are needed.
+fn take(i: &[u8], n: usize) -> JResult<'_, &[u8]> {
+    if i.len() < n {
+        Err(nom::Err::Incomplete(Needed::new(n - i.len())))
+    } else {
+        Ok((&i[n..], &i[..n]))
+    }
+}
+
+/// Decodes a jute `buffer` as a borrowed slice (`None` = null).
+pub fn buffer_ref(i: &[u8]) -> JResult<'_, Option<&[u8]>> {
+    match length(i, "buffer")? {
+        (i, None) => Ok((i, None)),
+        (i, Some(n)) => {
+            let (i, b) = take(i, n)?;
+            Ok((i, Some(b)))
+        }
+    }
+}
+
+/// Encodes a jute `buffer` from an optional slice.
+pub fn put_buffer(out: &mut BytesMut, b: Option<&[u8]>) {
+    match b {
+        None => out.put_i32(-1),
+        Some(b) => {
+            out.put_i32(b.len() as i32);
+            out.put_slice(b);
+        }
+    }
+}
+
+/// jute `buffer`; `None` is the null buffer (length -1), distinct from empty.
+impl Codec for Option<Bytes> {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        let (i, b) = buffer_ref(i)?;
+        Ok((i, b.map(Bytes::copy_from_slice)))
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        put_buffer(out, self.as_deref())
+    }
+    const MIN_SIZE: usize = 4;
+}
+
+/// A non-null jute `buffer` (null decodes as empty).
+impl Codec for Bytes {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        let (i, b) = buffer_ref(i)?;
+        Ok((i, b.map(Bytes::copy_from_slice).unwrap_or_default()))
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        put_buffer(out, Some(self))
+    }
+    const MIN_SIZE: usize = 4;
+}
+
+/// jute `ustring`. The null string (length -1) decodes as the empty string: ZooKeeper's
+/// records never distinguish the two for strings a server reads. Use `Option<String>`
+/// where the distinction must survive a round trip.
+impl Codec for String {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        let (i, b) = match length(i, "string")? {
+            (i, None) => return Ok((i, String::new())),
+            (i, Some(n)) => take(i, n)?,
+        };
+        match std::str::from_utf8(b) {
+            Ok(s) => Ok((i, s.to_owned())),
+            Err(_) => fail(DecodeError::BadUtf8),
+        }
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        out.put_i32(self.len() as i32);
+        out.put_slice(self.as_bytes());
+    }
+    const MIN_SIZE: usize = 4;
+}
+
+/// A nullable jute `ustring` (`None` = length -1).
+impl Codec for Option<String> {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        if let (rest, None) = length(i, "string")? {
+            return Ok((rest, None));
+        }
+        let (i, s) = String::decode(i)?;
+        Ok((i, Some(s)))
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        match self {
+            None => out.put_i32(-1),
+            Some(s) => s.encode(out),
+        }
+    }
+    const MIN_SIZE: usize = 4;
+}
+
+/// Decodes `count` elements, never reserving more than the remaining bytes could hold.
+fn elements<T: Codec>(mut i: &[u8], count: usize) -> JResult<'_, Vec<T>> {
+    let mut v = Vec::with_capacity(count.min(i.len() / T::MIN_SIZE.max(1)));
+    for _ in 0..count {
+        let (rest, e) = T::decode(i)?;
+        v.push(e);
+        i = rest;
+    }
+    Ok((i, v))
+}
+
+/// jute `vector<T>`; a null vector (count -1) decodes as empty.
+impl<T: Codec> Codec for Vec<T> {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        match length(i, "vector")? {
+            (i, None) => Ok((i, Vec::new())),
+            (i, Some(n)) => elements(i, n),
+        }
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        out.put_i32(self.len() as i32);
+        for e in self {
+            e.encode(out);
+        }
+    }
+    const MIN_SIZE: usize = 4;
+}
+
+/// A nullable jute `vector<T>` (`None` = count -1), e.g. QuorumPacket.authinfo.
+impl<T: Codec> Codec for Option<Vec<T>> {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        match length(i, "vector")? {
+            (i, None) => Ok((i, None)),
+            (i, Some(n)) => {
+                let (i, v) = elements(i, n)?;
+                Ok((i, Some(v)))
+            }
+        }
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        match self {
+            None => out.put_i32(-1),
+            Some(v) => v.encode(out),
+        }
+    }
+    const MIN_SIZE: usize = 4;
+}
+
+/// Declares a jute record: a struct whose fields are encoded back-to-back in order.
+#[macro_export]
+macro_rules! record {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        pub struct $name { $($(#[$fm])* pub $f: $t),* }
+
+        impl $crate::codec::Codec for $name {
+            #[allow(unused_variables)]
+            fn decode(i: &[u8]) -> $crate::error::JResult<'_, Self> {
+                $(let (i, $f) = <$t as $crate::codec::Codec>::decode(i)?;)*
+                Ok((i, $name { $($f),* }))
+            }
+            #[allow(unused_variables)]
+            fn encode(&self, out: &mut bytes::BytesMut) {
+                $($crate::codec::Codec::encode(&self.$f, out);)*
+            }
+            const MIN_SIZE: usize = 0 $(+ <$t as $crate::codec::Codec>::MIN_SIZE)*;
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_lengths_are_rejected() {
+        let bad = (-2i32).to_be_bytes();
+        assert!(matches!(
+            decode_all::<String>(&bad),
+            Err(DecodeError::BadLength { .. })
+        ));
+        assert_eq!(
+            decode_all::<Option<Bytes>>(&(-1i32).to_be_bytes()),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn short_input_is_incomplete_not_a_panic() {
+        let mut b = BytesMut::new();
+        b.put_i32(10);
+        b.put_slice(b"abc");
+        assert!(matches!(String::decode(&b), Err(nom::Err::Incomplete(_))));
+        assert_eq!(decode_all::<String>(&b), Err(DecodeError::Truncated));
+    }
+
+    #[test]
+    fn huge_vector_count_does_not_allocate() {
+        let mut b = BytesMut::new();
+        b.put_i32(i32::MAX);
+        assert_eq!(decode_all::<Vec<i64>>(&b), Err(DecodeError::Truncated));
+    }
+}

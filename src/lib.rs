@@ -1,0 +1,1 @@
+//! rzk server (placeholder while the core lands).
