@@ -47,6 +47,63 @@ pub fn decode_prefix<T: Codec>(input: &[u8]) -> Result<(T, &[u8]), DecodeError> 
     }
 }
 
+/// Size bounds applied while decoding untrusted input (ZooKeeper's `jute.maxbuffer`).
+///
+/// Frames on the client and election ports carry a length that [`crate::frame::frame_len`]
+/// checks against `max_buffer` before the body is buffered; every string, buffer and vector
+/// inside a complete frame is then bounded by the frame itself (a declared length past its
+/// end is [`DecodeError::Truncated`], and nothing is allocated for it). Streams without a
+/// frame length (the quorum peer port) use [`Limits::decode`], which fails with
+/// [`DecodeError::TooLong`] as soon as a declared length would need more than `max_buffer`
+/// bytes instead of waiting for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest frame / record in bytes (`jute.maxbuffer`, default 1,048,575).
+    pub max_buffer: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_buffer: crate::consts::DEFAULT_MAX_BUFFER,
+        }
+    }
+}
+
+impl Limits {
+    /// Limits with the given `jute.maxbuffer`.
+    pub fn new(max_buffer: usize) -> Limits {
+        Limits { max_buffer }
+    }
+
+    /// Streaming decode of one `T` whose encoding may not exceed `max_buffer` bytes.
+    ///
+    /// Like [`Codec::decode`] except that "incomplete" becomes a hard
+    /// [`DecodeError::TooLong`] failure when the bytes still needed would take the record
+    /// past the limit, so a peer declaring a 2 GiB buffer is rejected at its length word.
+    pub fn decode<'a, T: Codec>(&self, i: &'a [u8]) -> JResult<'a, T> {
+        match T::decode(i) {
+            // Every decoder in this crate reports `Needed` relative to the end of its input,
+            // so `i.len() + n` is the total size the record would have.
+            Err(nom::Err::Incomplete(Needed::Size(n)))
+                if i.len().saturating_add(n.get()) > self.max_buffer =>
+            {
+                fail(DecodeError::TooLong {
+                    what: "record",
+                    len: i.len().saturating_add(n.get()) as i64,
+                    max: self.max_buffer,
+                })
+            }
+            Ok((rest, _)) if i.len() - rest.len() > self.max_buffer => fail(DecodeError::TooLong {
+                what: "record",
+                len: (i.len() - rest.len()) as i64,
+                max: self.max_buffer,
+            }),
+            r => r,
+        }
+    }
+}
+
 /// Maps a nom error from a complete input to a [`DecodeError`].
 pub fn finish_err(e: nom::Err<DecodeError>) -> DecodeError {
     match e {
@@ -174,7 +231,10 @@ impl Codec for String {
         };
         match std::str::from_utf8(b) {
             Ok(s) => Ok((i, s.to_owned())),
-            Err(_) => fail(DecodeError::BadUtf8),
+            Err(_) => match decode_cesu8(b) {
+                Some(s) => Ok((i, s)),
+                None => fail(DecodeError::BadUtf8),
+            },
         }
     }
     fn encode(&self, out: &mut BytesMut) {
@@ -182,6 +242,46 @@ impl Codec for String {
         out.put_slice(self.as_bytes());
     }
     const MIN_SIZE: usize = 4;
+}
+
+/// Decodes Java's "modified" UTF-8 for non-BMP characters: Java's jute writer encodes each
+/// UTF-16 unit separately, so a character above U+FFFF arrives as two 3-byte surrogate
+/// sequences (CESU-8). Returns `None` for anything else that is not valid UTF-8.
+/// (Encoding always writes standard UTF-8, which Java and other clients read correctly.)
+fn decode_cesu8(mut b: &[u8]) -> Option<String> {
+    let mut out = String::with_capacity(b.len());
+    while !b.is_empty() {
+        let valid = match std::str::from_utf8(b) {
+            Ok(s) => s.len(),
+            Err(e) => e.valid_up_to(),
+        };
+        out.push_str(std::str::from_utf8(&b[..valid]).ok()?);
+        b = &b[valid..];
+        if b.is_empty() {
+            break;
+        }
+        // At an invalid sequence: it must be a high surrogate followed by a low one.
+        let hi = surrogate(b.get(..3)?)?;
+        let lo = surrogate(b.get(3..6)?)?;
+        if !(0xD800..0xDC00).contains(&hi) || !(0xDC00..0xE000).contains(&lo) {
+            return None;
+        }
+        out.push(char::from_u32(
+            0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00),
+        )?);
+        b = &b[6..];
+    }
+    Some(out)
+}
+
+/// The UTF-16 surrogate unit a 3-byte `ED xx xx` sequence encodes, if it is one.
+fn surrogate(s: &[u8]) -> Option<u32> {
+    match s {
+        [0xED, b1 @ 0xA0..=0xBF, b2 @ 0x80..=0xBF] => {
+            Some(0xD000 | ((*b1 as u32 & 0x3F) << 6) | (*b2 as u32 & 0x3F))
+        }
+        _ => None,
+    }
 }
 
 /// A nullable jute `ustring` (`None` = length -1).

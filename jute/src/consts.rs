@@ -151,12 +151,62 @@ impl CreateMode {
 
 /// ACL permission bits (`ZooDefs.Perms`).
 pub mod perms {
+    /// Read data and list children.
     pub const READ: i32 = 1;
     pub const WRITE: i32 = 2;
     pub const CREATE: i32 = 4;
     pub const DELETE: i32 = 8;
     pub const ADMIN: i32 = 16;
     pub const ALL: i32 = 31;
+}
+
+/// A typed ACL permission mask (`ZooDefs.Perms`); the bits are those of [`perms`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Perms(pub i32);
+
+impl Perms {
+    /// Read data and list children.
+    pub const READ: Perms = Perms(perms::READ);
+    /// Set data.
+    pub const WRITE: Perms = Perms(perms::WRITE);
+    /// Create children.
+    pub const CREATE: Perms = Perms(perms::CREATE);
+    /// Delete children.
+    pub const DELETE: Perms = Perms(perms::DELETE);
+    /// Set the ACL.
+    pub const ADMIN: Perms = Perms(perms::ADMIN);
+    /// Everything.
+    pub const ALL: Perms = Perms(perms::ALL);
+    /// No permission at all.
+    pub const NONE: Perms = Perms(0);
+
+    /// Whether every bit of `other` is granted by `self`.
+    pub fn contains(self, other: Perms) -> bool {
+        self.0 & other.0 == other.0
+    }
+    /// The wire value.
+    pub fn bits(self) -> i32 {
+        self.0
+    }
+}
+
+impl std::ops::BitOr for Perms {
+    type Output = Perms;
+    fn bitor(self, rhs: Perms) -> Perms {
+        Perms(self.0 | rhs.0)
+    }
+}
+
+impl From<i32> for Perms {
+    fn from(v: i32) -> Perms {
+        Perms(v)
+    }
+}
+
+impl From<Perms> for i32 {
+    fn from(p: Perms) -> i32 {
+        p.0
+    }
 }
 
 /// Special request xids.

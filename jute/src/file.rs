@@ -1,6 +1,10 @@
-//! Persistence records: the header of txn-log and snapshot files.
+//! Persistence records: the header of txn-log and snapshot files, the framing of txn-log
+//! records, and the Adler-32 checksum both use.
 
+use crate::codec::{Codec, Limits};
+use crate::error::{fail, DecodeError, JResult};
 use crate::record;
+use bytes::{BufMut, BytesMut};
 
 record! {
     /// Starts every txn log (`ZKLG`, version 2, dbid 0) and snapshot (`ZKSN`, 2, -1).
@@ -23,5 +27,114 @@ impl FileHeader {
             version: 2,
             dbid: -1,
         }
+    }
+}
+
+/// The end-of-record marker ZooKeeper writes after every txn-log entry ('B').
+pub const LOG_RECORD_END: u8 = 0x42;
+
+/// Adler-32 of `data`: the checksum of txn-log entries and snapshot streams
+/// (`java.util.zip.Adler32`).
+pub fn adler32(data: &[u8]) -> u32 {
+    const MOD: u32 = 65521;
+    let (mut a, mut b) = (1u32, 0u32);
+    // 5552 bytes is the most that can be summed before `b` could overflow a u32.
+    for chunk in data.chunks(5552) {
+        for &x in chunk {
+            a += x as u32;
+            b += a;
+        }
+        a %= MOD;
+        b %= MOD;
+    }
+    (b << 16) | a
+}
+
+/// One framed record of a txn log: `long checksum, int len, len bytes, 0x42`.
+///
+/// The entry bytes are left encoded (decode them with
+/// [`crate::txn::TxnEntry::decode_complete`]); the checksum is read, not verified: compare
+/// it with [`adler32`] of `entry`, or use [`LogRecord::checksum_ok`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogRecord<'a> {
+    /// The stored Adler-32 (a Java long; only the low 32 bits are ever set).
+    pub checksum: i64,
+    /// The txn entry bytes.
+    pub entry: &'a [u8],
+}
+
+impl<'a> LogRecord<'a> {
+    /// Streaming decode of one record from a log positioned after the [`FileHeader`].
+    ///
+    /// `Ok((rest, None))` means the log ends here: a zero checksum and length is the
+    /// preallocated zero padding. A missing 0x42 marker is [`DecodeError::Invalid`] (Java
+    /// treats it as a torn last write); a length above `limits.max_buffer` is
+    /// [`DecodeError::TooLong`] before anything is read for it.
+    pub fn decode(i: &'a [u8], limits: Limits) -> JResult<'a, Option<LogRecord<'a>>> {
+        let (i, checksum) = i64::decode(i)?;
+        let (i, len) = i32::decode(i)?;
+        if len == 0 {
+            return Ok((i, None));
+        }
+        if len < 0 || len as usize > limits.max_buffer {
+            return fail(DecodeError::TooLong {
+                what: "txn log entry",
+                len: len as i64,
+                max: limits.max_buffer,
+            });
+        }
+        let len = len as usize;
+        if i.len() < len + 1 {
+            return Err(nom::Err::Incomplete(nom::Needed::new(len + 1 - i.len())));
+        }
+        if i[len] != LOG_RECORD_END {
+            return fail(DecodeError::Invalid("txn log entry not followed by 0x42"));
+        }
+        Ok((
+            &i[len + 1..],
+            Some(LogRecord {
+                checksum,
+                entry: &i[..len],
+            }),
+        ))
+    }
+
+    /// Whether the stored checksum matches the entry bytes.
+    pub fn checksum_ok(&self) -> bool {
+        self.checksum == adler32(self.entry) as i64
+    }
+
+    /// Appends a record for `entry` (checksum computed here) to `out`.
+    pub fn put(out: &mut BytesMut, entry: &[u8]) {
+        out.put_i64(adler32(entry) as i64);
+        out.put_i32(entry.len() as i32);
+        out.put_slice(entry);
+        out.put_u8(LOG_RECORD_END);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adler32_vector() {
+        assert_eq!(adler32(b"hello"), 0x062c_0215);
+        assert_eq!(adler32(b""), 1);
+    }
+
+    #[test]
+    fn log_record_round_trip() {
+        let mut b = BytesMut::new();
+        LogRecord::put(&mut b, b"entry");
+        b.put_slice(&[0; 12]);
+        let (rest, r) = LogRecord::decode(&b, Limits::default()).unwrap();
+        let r = r.unwrap();
+        assert_eq!(r.entry, b"entry");
+        assert!(r.checksum_ok());
+        assert_eq!(
+            LogRecord::decode(rest, Limits::default()),
+            Ok((&[][..], None))
+        );
     }
 }

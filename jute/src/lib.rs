@@ -17,7 +17,9 @@ pub mod quorum;
 pub mod request;
 pub mod txn;
 
-pub use codec::{decode_all, decode_prefix, Codec};
-pub use consts::{AddWatchMode, Code, CreateMode, EventType, KeeperState, OpCode, WatcherType};
+pub use codec::{decode_all, decode_prefix, Codec, Limits};
+pub use consts::{
+    AddWatchMode, Code, CreateMode, EventType, KeeperState, OpCode, Perms, WatcherType,
+};
 pub use error::{DecodeError, JResult};
 pub use request::{MultiOp, MultiResult, Request};

@@ -249,3 +249,21 @@ pub type GetDataRequest = PathWatchRequest;
 pub type ExistsRequest = PathWatchRequest;
 /// getChildren / getChildren2 request.
 pub type GetChildrenRequest = PathWatchRequest;
+/// getChildren2 request.
+pub type GetChildren2Request = PathWatchRequest;
+/// exists reply.
+pub type ExistsResponse = StatResponse;
+/// setData reply.
+pub type SetDataResponse = StatResponse;
+/// setACL reply.
+pub type SetAclResponse = StatResponse;
+/// checkWatches request (same record as removeWatches).
+pub type CheckWatchesRequest = RemoveWatchesRequest;
+/// SASL request (opcode 102).
+pub type GetSaslRequest = SaslToken;
+/// SASL request as some clients name it.
+pub type SetSaslRequest = SaslToken;
+/// SASL reply.
+pub type SetSaslResponse = SaslToken;
+/// reconfig reply: the new config as data, with the config node's Stat.
+pub type ReconfigResponse = GetDataResponse;

@@ -43,20 +43,11 @@ pub mod packet_type {
 }
 
 impl QuorumPacket {
-    /// Stream decode with a bound on the data buffer: a declared length above `max` is an
-    /// error before any waiting or allocation (the peer stream has no frame length).
+    /// Stream decode bounded by `max` (`jute.maxbuffer`): the peer stream has no frame
+    /// length, so a declared data / authinfo length that would take the packet past `max`
+    /// bytes is a [`DecodeError::TooLong`] failure at once, before any waiting or allocation.
     pub fn decode_limited(i: &[u8], max: usize) -> JResult<'_, QuorumPacket> {
-        if let Some(len) = i.get(12..16) {
-            let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
-            if len > 0 && len as usize > max {
-                return fail(DecodeError::TooLong {
-                    what: "quorum packet data",
-                    len: len as i64,
-                    max,
-                });
-            }
-        }
-        QuorumPacket::decode(i)
+        crate::codec::Limits::new(max).decode(i)
     }
 }
 
@@ -142,13 +133,23 @@ pub struct Notification {
     pub peer_epoch: Option<i64>,
     /// `None` in the 28/40-byte legacy forms; 2 for current peers.
     pub version: Option<i32>,
-    /// Quorum config text (version ≥ 2 only).
+    /// Quorum config text; on the wire only when `version > 1` (empty otherwise).
     pub config: Bytes,
 }
 
+impl Notification {
+    /// Whether a notification of this version carries the config field (as Java decides).
+    fn has_config(version: Option<i32>) -> bool {
+        matches!(version, Some(v) if v > 1)
+    }
+}
+
 impl Codec for Notification {
-    /// Decodes a complete notification payload (28, 40 or 44+n bytes).
+    /// Decodes a complete notification payload like `FastLeaderElection` does: exactly 28
+    /// bytes = no peerEpoch, exactly 40 = no version, otherwise peerEpoch and version, and a
+    /// length-prefixed config iff version > 1. Bytes after that are ignored (as Java does).
     fn decode(i: &[u8]) -> JResult<'_, Self> {
+        let total = i.len();
         let (i, state) = i32::decode(i)?;
         let (i, leader) = i64::decode(i)?;
         let (i, zxid) = i64::decode(i)?;
@@ -160,16 +161,19 @@ impl Codec for Notification {
             election_epoch,
             ..Default::default()
         };
-        if i.is_empty() {
+        if total == 28 {
             return Ok((i, n));
         }
         let (i, peer_epoch) = i64::decode(i)?;
         n.peer_epoch = Some(peer_epoch);
-        if i.is_empty() {
+        if total == 40 {
             return Ok((i, n));
         }
         let (i, version) = i32::decode(i)?;
         n.version = Some(version);
+        if !Notification::has_config(n.version) {
+            return Ok((i, n));
+        }
         let (i, config) = Bytes::decode(i)?;
         n.config = config;
         Ok((i, n))
@@ -183,9 +187,69 @@ impl Codec for Notification {
             pe.encode(out);
             if let Some(v) = self.version {
                 v.encode(out);
-                out.put_i32(self.config.len() as i32);
-                out.put_slice(&self.config);
+                if Notification::has_config(self.version) {
+                    out.put_i32(self.config.len() as i32);
+                    out.put_slice(&self.config);
+                }
             }
         }
+    }
+    const MIN_SIZE: usize = 28;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::decode_all;
+
+    #[test]
+    fn notification_forms() {
+        let mut n = Notification {
+            state: 0,
+            leader: 1,
+            zxid: 2,
+            election_epoch: 3,
+            ..Default::default()
+        };
+        assert_eq!(n.to_bytes().len(), 28);
+        assert_eq!(decode_all::<Notification>(&n.to_bytes()), Ok(n.clone()));
+        n.peer_epoch = Some(4);
+        assert_eq!(n.to_bytes().len(), 36);
+        // A 36-byte payload is neither legacy form: Java reads a version and underflows.
+        assert!(decode_all::<Notification>(&n.to_bytes()).is_err());
+        n.version = Some(2);
+        n.config = Bytes::from_static(b"server.1=a:1:2");
+        assert_eq!(n.to_bytes().len(), 44 + 14);
+        assert_eq!(decode_all::<Notification>(&n.to_bytes()), Ok(n));
+    }
+
+    #[test]
+    fn commit_packet_vector() {
+        let p = QuorumPacket {
+            kind: packet_type::COMMIT,
+            zxid: 0x1_0000_0005,
+            data: None,
+            authinfo: None,
+        };
+        let b = p.to_bytes();
+        assert_eq!(b.len(), 20);
+        assert_eq!(&b[12..], &[0xff; 8]);
+        assert_eq!(QuorumPacket::decode_limited(&b, 20).map(|r| r.1), Ok(p));
+    }
+
+    #[test]
+    fn quorum_packet_limit_applies_before_data_arrives() {
+        let mut b = BytesMut::new();
+        b.put_i32(packet_type::PROPOSAL);
+        b.put_i64(1);
+        b.put_i32(2_000_000);
+        assert!(matches!(
+            QuorumPacket::decode_limited(&b, 1_048_575),
+            Err(nom::Err::Failure(DecodeError::TooLong { .. }))
+        ));
+        assert!(matches!(
+            QuorumPacket::decode(&b),
+            Err(nom::Err::Incomplete(_))
+        ));
     }
 }

@@ -120,9 +120,10 @@ impl TxnBody {
         }
         let op = OpCode::try_from(kind)?;
         Ok(match op {
+            // Java retries a type-1 (not create2) CreateTxn that hits EOF as CreateTxnV0.
             OpCode::Create | OpCode::Create2 => match one::<CreateTxn>(i) {
                 Ok((t, r)) => (TxnBody::Create(t), r),
-                Err(DecodeError::Truncated) => {
+                Err(DecodeError::Truncated) if op == OpCode::Create => {
                     let (t, r) = one::<CreateTxnV0>(i)?;
                     (TxnBody::CreateV0(t), r)
                 }
@@ -208,13 +209,25 @@ pub struct TxnEntry {
 
 impl TxnEntry {
     /// Decodes an entry that occupies exactly `i` (a log record body or proposal payload).
+    ///
+    /// A closeSession written without its CloseSessionTxn (old logs, or
+    /// `zookeeper.closeSessionTxn.enabled=false`) may still carry a digest; if the bytes do
+    /// not parse as record + optional digest, they are re-read as digest only.
     pub fn decode_complete(i: &[u8]) -> Result<TxnEntry, DecodeError> {
         let (header, rest) = crate::codec::decode_prefix::<TxnHeader>(i)?;
-        let (body, rest) = TxnBody::decode_kind(header.kind, rest)?;
-        let digest = if rest.is_empty() {
-            None
-        } else {
-            Some(decode_all::<TxnDigest>(rest)?)
+        let parsed = TxnBody::decode_kind(header.kind, rest).and_then(|(body, tail)| {
+            let digest = match tail {
+                [] => None,
+                _ => Some(decode_all::<TxnDigest>(tail)?),
+            };
+            Ok((body, digest))
+        });
+        let (body, digest) = match parsed {
+            Err(_) if header.kind == OpCode::CloseSession.code() => (
+                TxnBody::CloseSession(None),
+                Some(decode_all::<TxnDigest>(rest)?),
+            ),
+            r => r?,
         };
         Ok(TxnEntry {
             header,
