@@ -131,7 +131,8 @@ pub struct Notification {
     pub election_epoch: i64,
     /// `None` in the 28-byte legacy form (derived from zxid by the receiver).
     pub peer_epoch: Option<i64>,
-    /// `None` in the 28/40-byte legacy forms; 2 for current peers.
+    /// `None` only in the 28-byte form (then `peer_epoch` is `None` too); 1 from 3.4
+    /// peers (40 bytes), 2 for current peers (44 + n bytes).
     pub version: Option<i32>,
     /// Quorum config text; on the wire only when `version > 1` (empty otherwise).
     pub config: Bytes,
@@ -146,8 +147,9 @@ impl Notification {
 
 impl Codec for Notification {
     /// Decodes a complete notification payload like `FastLeaderElection` does: exactly 28
-    /// bytes = no peerEpoch, exactly 40 = no version, otherwise peerEpoch and version, and a
-    /// length-prefixed config iff version > 1. Bytes after that are ignored (as Java does).
+    /// bytes = no peerEpoch; otherwise peerEpoch and a version word, then (unless the payload
+    /// is exactly 40 bytes, a 3.4 peer) a length-prefixed config iff version > 1. Any other
+    /// short form (e.g. 36 bytes) is truncated. Bytes after the config are left unread.
     fn decode(i: &[u8]) -> JResult<'_, Self> {
         let total = i.len();
         let (i, state) = i32::decode(i)?;
@@ -166,12 +168,10 @@ impl Codec for Notification {
         }
         let (i, peer_epoch) = i64::decode(i)?;
         n.peer_epoch = Some(peer_epoch);
-        if total == 40 {
-            return Ok((i, n));
-        }
         let (i, version) = i32::decode(i)?;
         n.version = Some(version);
-        if !Notification::has_config(n.version) {
+        // Java ignores the version word of a 40-byte (3.4) message.
+        if total == 40 || !Notification::has_config(n.version) {
             return Ok((i, n));
         }
         let (i, config) = Bytes::decode(i)?;
@@ -217,6 +217,9 @@ mod tests {
         assert_eq!(n.to_bytes().len(), 36);
         // A 36-byte payload is neither legacy form: Java reads a version and underflows.
         assert!(decode_all::<Notification>(&n.to_bytes()).is_err());
+        n.version = Some(1);
+        assert_eq!(n.to_bytes().len(), 40);
+        assert_eq!(decode_all::<Notification>(&n.to_bytes()), Ok(n.clone()));
         n.version = Some(2);
         n.config = Bytes::from_static(b"server.1=a:1:2");
         assert_eq!(n.to_bytes().len(), 44 + 14);
