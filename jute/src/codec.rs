@@ -350,6 +350,35 @@ impl<T: Codec> Codec for Option<Vec<T>> {
     const MIN_SIZE: usize = 4;
 }
 
+/// Two values back to back, e.g. a snapshot's `{long sessionId, int timeout}` pairs.
+impl<A: Codec, B: Codec> Codec for (A, B) {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        let (i, a) = A::decode(i)?;
+        let (i, b) = B::decode(i)?;
+        Ok((i, (a, b)))
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        self.0.encode(out);
+        self.1.encode(out);
+    }
+    const MIN_SIZE: usize = A::MIN_SIZE + B::MIN_SIZE;
+}
+
+/// Three values back to back, e.g. a snapshot node's `{data, aclId, StatPersisted}`.
+impl<A: Codec, B: Codec, C: Codec> Codec for (A, B, C) {
+    fn decode(i: &[u8]) -> JResult<'_, Self> {
+        let (i, (a, b)) = <(A, B)>::decode(i)?;
+        let (i, c) = C::decode(i)?;
+        Ok((i, (a, b, c)))
+    }
+    fn encode(&self, out: &mut BytesMut) {
+        self.0.encode(out);
+        self.1.encode(out);
+        self.2.encode(out);
+    }
+    const MIN_SIZE: usize = A::MIN_SIZE + B::MIN_SIZE + C::MIN_SIZE;
+}
+
 /// Declares a jute record: a struct whose fields are encoded back-to-back in order.
 #[macro_export]
 macro_rules! record {
