@@ -127,8 +127,10 @@ class Server:
         self.proc = None
 
     def cleanup(self):
+        """Stop; remove the temp dir unless COMPAT_KEEP_DIRS=1 (to read server.log)."""
         self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("COMPAT_KEEP_DIRS") != "1":
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def four_letter(self, cmd, timeout=5.0):
         with socket.create_connection((self.host, self.port), timeout=timeout) as s:
