@@ -610,7 +610,7 @@ fn parse_server(id: i64, value: &str, multi_address: bool) -> Result<QuorumServe
             ));
         }
         let observer = match sp.get(3).map(|t| t.trim().to_ascii_lowercase()) {
-            None => first.as_ref().map_or(false, |f| f.observer),
+            None => first.as_ref().is_some_and(|f| f.observer),
             Some(t) if t == "observer" => true,
             Some(t) if t == "participant" => false,
             Some(t) => return Err(format!("unrecognised peer type {t:?}")),
@@ -1035,7 +1035,7 @@ fn build(
     // Membership: static server.N lines or the dynamic file.
     let multi_address = p
         .prop("zookeeper.multiAddress.enabled")
-        .map_or(false, |v| v.eq_ignore_ascii_case("true"));
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if let Some(dyn_path) = p.cfg.dynamic_config_file.clone() {
         let text = std::fs::read_to_string(&dyn_path).map_err(|e| {
             p.err(
@@ -1098,25 +1098,23 @@ fn build(
     }
     let voting = p.cfg.servers.iter().filter(|s| !s.observer).count();
     let observers = p.cfg.servers.len() - voting;
-    let quorum_err = |reason: &str| ConfigError {
-        location: p.name.clone(),
-        key: None,
-        reason: reason.into(),
-    };
     if voting == 0 {
         if !p.cfg.standalone_enabled {
-            return Err(quorum_err(
+            return Err(file_err(
+                &p.name,
                 "standaloneEnabled=false needs at least one participant server.N",
             ));
         }
         if observers > 0 {
-            return Err(quorum_err(
+            return Err(file_err(
+                &p.name,
                 "observers without participants is an invalid configuration",
             ));
         }
     } else if voting == 1 && p.cfg.standalone_enabled {
         if observers > 0 {
-            return Err(quorum_err(
+            return Err(file_err(
+                &p.name,
                 "observers without a quorum is an invalid configuration",
             ));
         }
@@ -1187,7 +1185,7 @@ fn build(
         }
         client_addr = Some((ip, port));
     }
-    p.cfg.observer = me.as_ref().map_or(false, |s| s.observer);
+    p.cfg.observer = me.as_ref().is_some_and(|s| s.observer);
     if p.cfg.observer != peer_type_observer {
         p.cfg.warnings.push(format!(
             "peerType ({}) does not match the servers list; using the servers list",
@@ -1200,16 +1198,16 @@ fn build(
     }
     if p.cfg.is_distributed() {
         let Some(id) = p.cfg.myid else {
-            return Err(quorum_err_owned(
+            return Err(file_err(
                 &p.name,
                 format!("myid file is missing ({})", myid_path.display()),
             ));
         };
         if init_limit == 0 {
-            return Err(quorum_err_owned(&p.name, "initLimit is not set".into()));
+            return Err(file_err(&p.name, "initLimit is not set"));
         }
         if sync_limit == 0 {
-            return Err(quorum_err_owned(&p.name, "syncLimit is not set".into()));
+            return Err(file_err(&p.name, "syncLimit is not set"));
         }
         p.cfg.server_id = id;
     } else {
@@ -1247,11 +1245,12 @@ fn build(
     Ok(p.cfg)
 }
 
-fn quorum_err_owned(name: &str, reason: String) -> ConfigError {
+/// An error about the file as a whole (no single key or line to blame).
+fn file_err(name: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError {
         location: name.to_string(),
         key: None,
-        reason,
+        reason: reason.into(),
     }
 }
 
