@@ -12,7 +12,9 @@ if [ -n "$missing" ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 fi
 mkdir -p "$here/build"
-gcc -std=gnu11 -DTHREADED -O1 -g -Wall -Wextra -Werror -o "$here/build/zkcompat" \
+# link to a temporary name, then rename: a concurrently running binary is never disturbed
+gcc -std=gnu11 -DTHREADED -O1 -g -Wall -Wextra -Werror -o "$here/build/zkcompat.$$" \
     "$here/main.c" "$here/util.c" "$here/sync_cases.c" "$here/async_cases.c" \
     -lzookeeper_mt -lpthread
+mv -f "$here/build/zkcompat.$$" "$here/build/zkcompat"
 echo "built $here/build/zkcompat"

@@ -48,8 +48,17 @@ public final class Main {
                 ? Arrays.asList(args).subList(1, args.length) : new ArrayList<>(CASES.keySet());
         String root = "/jcompat-" + Long.toHexString(System.nanoTime());
         Ctx admin = new Ctx(hp, root);
-        ZooKeeper zk = admin.open();
-        zk.create(root, null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        ZooKeeper zk;
+        try {
+            zk = admin.open();
+            zk.create(root, null, Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
+        } catch (Exception | AssertionError e) {
+            System.out.println("FAIL setup: cannot connect/create " + root + ": " + describe(e));
+            System.out.println("0 passed, 1 failed");
+            System.out.flush();
+            System.exit(1);
+            return;
+        }
         int passed = 0, failed = 0;
         ExecutorService ex = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r);
@@ -72,7 +81,7 @@ public final class Main {
                     err = describe(e.getCause());
                 } catch (TimeoutException e) {
                     err = "case timed out after " + CASE_LIMIT_S + " s";
-                } catch (Exception e) {
+                } catch (Exception | AssertionError e) {
                     err = describe(e);
                 } finally {
                     ctx.closeAll();
