@@ -66,7 +66,8 @@ final class CuratorCases {
             t.start();
             ts.add(t);
         }
-        for (Thread t : ts) t.join(15000);
+        long end = System.currentTimeMillis() + 15000;
+        for (Thread t : ts) t.join(Math.max(1, end - System.currentTimeMillis()));
         Check.eq("errors", new ArrayList<String>(), errors);
         Check.eq("critical sections", 12, done.get());
         Check.eq("max holders", 1, maxInside.get());
@@ -81,7 +82,8 @@ final class CuratorCases {
         Check.that("a leads", a.await(5, TimeUnit.SECONDS));
         b.start();
         c.track(b::close);
-        Thread.sleep(300);
+        long end = System.currentTimeMillis() + 5000;
+        while (b.getParticipants().size() < 2 && System.currentTimeMillis() < end) Thread.sleep(50);
         Check.that("b follows", !b.hasLeadership());
         Check.eq("leader id seen by b", "a", b.getLeader().getId());
         Check.eq("participants", 2, b.getParticipants().size());
@@ -184,7 +186,8 @@ final class CuratorCases {
             t.start();
             ts.add(t);
         }
-        for (Thread t : ts) t.join(15000);
+        long end = System.currentTimeMillis() + 15000;
+        for (Thread t : ts) t.join(Math.max(1, end - System.currentTimeMillis()));
         Check.eq("errors", new ArrayList<String>(), errors);
         CuratorFramework cf = c.curator();
         byte[] raw = cf.getData().forPath(c.p("count"));
