@@ -1,1 +1,16 @@
-//! rzk server (placeholder while the core lands).
+//! rzk: a drop-in replacement for Apache ZooKeeper.
+//!
+//! Modules are named as ZooKeeper names its concepts: `config` (zoo.cfg, myid), `tree`
+//! (DataTree), `session` (tracker and expiry), `watch`, `acl`, `processor` (the request
+//! pipeline), `persist` (txn log), `net` (client port), `admin` (four-letter words).
+
+pub mod acl;
+pub mod admin;
+pub mod config;
+pub mod net;
+pub mod persist;
+pub mod processor;
+pub mod server;
+pub mod session;
+pub mod tree;
+pub mod watch;

@@ -384,7 +384,7 @@ impl<A: Codec, B: Codec, C: Codec> Codec for (A, B, C) {
 macro_rules! record {
     ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $f:ident : $t:ty),* $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
         pub struct $name { $($(#[$fm])* pub $f: $t),* }
 
         impl $crate::codec::Codec for $name {

@@ -1,0 +1,297 @@
+//! The client port: a tokio listener and one task per connection that frames, decodes and
+//! writes — nothing else. A fresh connection whose first 4 bytes spell a four-letter word
+//! gets that command's text instead of a session.
+
+use crate::config::Config;
+use crate::processor::{Event, Out};
+use crate::watch::ConnId;
+use bytes::{Buf, BytesMut};
+use jute::proto::{ConnectRequest, ReplyHeader, RequestHeader};
+use jute::request::Request;
+use jute::{decode_all, decode_prefix, Codec, DecodeError};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+/// Every four-letter word ZooKeeper 3.8 knows.
+pub const FOUR_LETTER_WORDS: &[&str] = &[
+    "ruok", "stat", "srvr", "conf", "cons", "crst", "dump", "envi", "mntr", "wchs", "wchc", "wchp",
+    "isro", "dirs", "srst", "gtmk", "stmk", "hash",
+];
+
+/// Binds the client port (SO_REUSEADDR, as ZooKeeper) on the configured address.
+pub fn bind(cfg: &Config) -> std::io::Result<TcpListener> {
+    let addr = SocketAddr::new(cfg.client_port_address, cfg.client_port);
+    let sock = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    sock.set_reuse_address(true)?;
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(1024)?;
+    TcpListener::from_std(sock.into())
+}
+
+/// Per-IP connection counts for `maxClientCnxns` (touched only on connect/close).
+type IpCounts = Arc<Mutex<HashMap<IpAddr, u32>>>;
+
+/// Releases a connection's slot in the per-IP count when the task ends.
+struct Slot {
+    counts: IpCounts,
+    ip: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.counts.lock() {
+            if let Some(n) = m.get_mut(&self.ip) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+/// Accepts connections until the listener fails.
+pub async fn serve(
+    listener: TcpListener,
+    cfg: Arc<Config>,
+    core: mpsc::Sender<Event>,
+) -> std::io::Result<()> {
+    let counts: IpCounts = Arc::default();
+    let next_id = AtomicU64::new(1);
+    loop {
+        let (sock, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                warn!("accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let slot = {
+            let Ok(mut m) = counts.lock() else { continue };
+            let n = m.entry(peer.ip()).or_insert(0);
+            if cfg.max_client_cnxns > 0 && *n >= cfg.max_client_cnxns {
+                warn!(%peer, max = cfg.max_client_cnxns, "too many connections from this address; closing");
+                continue;
+            }
+            *n += 1;
+            Slot {
+                counts: counts.clone(),
+                ip: peer.ip(),
+            }
+        };
+        let _ = sock.set_nodelay(true);
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let (core, cfg) = (core.clone(), cfg.clone());
+        tokio::spawn(async move {
+            connection(sock, peer, id, core, cfg).await;
+            drop(slot);
+        });
+    }
+}
+
+/// What a connection's reader decided about the bytes it has.
+enum Step {
+    Continue,
+    /// Close, after writing these bytes (if any).
+    Close(Option<BytesMut>),
+}
+
+/// Serves one connection: 4lw sniffing, then frames in, [`Out`] chunks out.
+async fn connection(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    id: ConnId,
+    core: mpsc::Sender<Event>,
+    cfg: Arc<Config>,
+) {
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    while buf.len() < 4 {
+        match sock.read_buf(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+    if let Ok(word) = std::str::from_utf8(&buf[..4]) {
+        if FOUR_LETTER_WORDS.contains(&word) {
+            let text = four_letter(word, &cfg, &core).await;
+            let _ = sock.write_all(text.as_bytes()).await;
+            let _ = sock.shutdown().await;
+            return;
+        }
+    }
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+    if core
+        .send(Event::Open {
+            conn: id,
+            peer,
+            out: out_tx,
+        })
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let mut handshaken = false;
+    let max = cfg.jute_max_buffer;
+    loop {
+        match process_frames(&mut buf, &mut handshaken, id, peer, max, &core).await {
+            Step::Continue => {}
+            Step::Close(last) => {
+                while let Ok(Out::Data(b)) = out_rx.try_recv() {
+                    let _ = sock.write_all(&b).await;
+                }
+                if let Some(b) = last {
+                    let _ = sock.write_all(&b).await;
+                }
+                let _ = sock.shutdown().await;
+                break;
+            }
+        }
+        tokio::select! {
+            r = sock.read_buf(&mut buf) => match r {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    debug!(%peer, "read error: {e}");
+                    break;
+                }
+            },
+            m = out_rx.recv() => match m {
+                Some(Out::Data(b)) => {
+                    if sock.write_all(&b).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Out::Close) | None => {
+                    let _ = sock.shutdown().await;
+                    break;
+                }
+            },
+        }
+    }
+    let _ = core.send(Event::Closed { conn: id }).await;
+}
+
+/// Decodes every complete frame in `buf` and hands it to the core.
+async fn process_frames(
+    buf: &mut BytesMut,
+    handshaken: &mut bool,
+    id: ConnId,
+    peer: SocketAddr,
+    max: usize,
+    core: &mpsc::Sender<Event>,
+) -> Step {
+    loop {
+        let len = match jute::frame::complete_frame(buf, max) {
+            Ok(Some(n)) => n,
+            Ok(None) => {
+                if let Ok(Some(n)) = jute::frame::frame_len(buf, max) {
+                    buf.reserve(n + 4 - buf.len().min(n + 4));
+                }
+                return Step::Continue;
+            }
+            Err(e) => {
+                warn!(%peer, "closing connection: bad frame length: {e}");
+                return Step::Close(None);
+            }
+        };
+        let received = Instant::now();
+        let body = &buf[4..4 + len];
+        let ev = if !*handshaken {
+            match decode_all::<ConnectRequest>(body) {
+                Ok(req) => {
+                    *handshaken = true;
+                    Event::Connect {
+                        conn: id,
+                        req,
+                        received,
+                    }
+                }
+                Err(e) => {
+                    warn!(%peer, "closing connection: malformed connect request: {e}");
+                    return Step::Close(None);
+                }
+            }
+        } else {
+            match decode_request(body) {
+                Ok((xid, req)) => Event::Request {
+                    conn: id,
+                    xid,
+                    req,
+                    received,
+                },
+                Err((Some(xid), DecodeError::UnknownValue { what, value }))
+                    if what.contains("opcode") =>
+                {
+                    warn!(%peer, "closing connection: unimplemented opcode {value}");
+                    let mut out = BytesMut::new();
+                    jute::frame::put_frame(&mut out, |o| {
+                        ReplyHeader {
+                            xid,
+                            zxid: 0,
+                            err: jute::Code::Unimplemented.code(),
+                        }
+                        .encode(o)
+                    });
+                    return Step::Close(Some(out));
+                }
+                Err((_, e)) => {
+                    warn!(%peer, "closing connection: malformed request: {e}");
+                    return Step::Close(None);
+                }
+            }
+        };
+        buf.advance(4 + len);
+        if core.send(ev).await.is_err() {
+            return Step::Close(None);
+        }
+    }
+}
+
+/// Decodes RequestHeader + body; on failure returns the xid if the header was readable.
+fn decode_request(body: &[u8]) -> Result<(i32, Request), (Option<i32>, DecodeError)> {
+    let (h, rest) = decode_prefix::<RequestHeader>(body).map_err(|e| (None, e))?;
+    Request::decode(h.op, rest)
+        .map(|r| (h.xid, r))
+        .map_err(|e| (Some(h.xid), e))
+}
+
+/// Answers a four-letter word: disabled ones get ZooKeeper's refusal text.
+async fn four_letter(word: &str, cfg: &Config, core: &mpsc::Sender<Event>) -> String {
+    let enabled = cfg.four_letter_enabled(word) || (word == "isro" && cfg.read_only_mode_enabled);
+    if !enabled {
+        return format!("{word} is not executed because it is not in the whitelist.\n");
+    }
+    let (tx, rx) = oneshot::channel();
+    if core
+        .send(Event::FourLetter {
+            cmd: word.to_owned(),
+            reply: tx,
+        })
+        .await
+        .is_err()
+    {
+        return "This ZooKeeper instance is not currently serving requests\n".into();
+    }
+    rx.await.unwrap_or_default()
+}
+
+/// Logs where the server listens.
+pub fn log_listening(l: &TcpListener) {
+    if let Ok(a) = l.local_addr() {
+        info!("binding to port {a}");
+    }
+}

@@ -1,0 +1,788 @@
+//! The request pipeline: **prepare** (validate, turn writes into txns with zxids) →
+//! **log** ([`crate::persist::TxnLog`]) → **apply** (tree, sessions, watches) → **reply**.
+//!
+//! One task owns the [`Core`]: the tree, sessions, watches and every connection's
+//! protocol state. Connection tasks only frame, decode and write bytes; they talk to the
+//! core through [`Event`]s and receive [`Out`] chunks. Replies for a connection are
+//! accumulated in its buffer during a batch and handed over once per batch.
+
+pub mod apply;
+mod connect;
+pub mod prep;
+mod read;
+mod reply;
+
+use crate::acl;
+use crate::config::Config;
+use crate::persist::TxnLog;
+use crate::session::SessionTracker;
+use crate::tree::{DataTree, NodeKind};
+use crate::watch::{ConnId, WatchManager};
+use apply::{Applier, Trigger, TxnResult};
+use bytes::{Bytes, BytesMut};
+use jute::data::Id;
+use jute::proto::{ConnectRequest, ReplyHeader, WatcherEvent};
+use jute::request::Request;
+use jute::txn::{ErrorTxn, TxnBody, TxnEntry, TxnHeader};
+use jute::{Code, Codec, EventType, KeeperState, OpCode};
+use prep::{Outstanding, Prep};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info};
+
+/// What the core hands a connection's writer.
+#[derive(Debug)]
+pub enum Out {
+    /// Bytes to write (one or more whole frames).
+    Data(Bytes),
+    /// Close the socket once everything before it is written.
+    Close,
+}
+
+/// The sending half a connection gives the core.
+pub type OutTx = mpsc::UnboundedSender<Out>;
+
+/// Input to the core.
+#[derive(Debug)]
+pub enum Event {
+    /// A connection was accepted.
+    Open {
+        conn: ConnId,
+        peer: SocketAddr,
+        out: OutTx,
+    },
+    /// Its first frame: the session handshake.
+    Connect {
+        conn: ConnId,
+        req: ConnectRequest,
+        received: Instant,
+    },
+    /// A request after the handshake.
+    Request {
+        conn: ConnId,
+        xid: i32,
+        req: Request,
+        received: Instant,
+    },
+    /// The socket closed (or the connection task gave up on bad input).
+    Closed { conn: ConnId },
+    /// A four-letter word; the text answer goes back on `reply`.
+    FourLetter {
+        cmd: String,
+        reply: oneshot::Sender<String>,
+    },
+    /// The log made everything up to `zxid` durable.
+    Committed { zxid: i64 },
+}
+
+/// A request waiting behind an earlier write of the same connection.
+#[derive(Debug)]
+enum Queued {
+    /// The connection's write with this zxid has not been applied yet.
+    Write(i64),
+    /// A read (or session op) to run once the writes before it are applied.
+    Read {
+        xid: i32,
+        req: Request,
+        received: Instant,
+    },
+}
+
+/// Per-connection counters for `stat`, `cons` and `mntr`.
+#[derive(Debug, Default, Clone)]
+pub struct ConnStats {
+    pub received: u64,
+    pub sent: u64,
+    pub established_ms: i64,
+    pub last_op: &'static str,
+    pub last_cxid: i32,
+    pub last_zxid: i64,
+    pub last_response_ms: i64,
+    pub last_latency: u64,
+    pub min_latency: u64,
+    pub max_latency: u64,
+    pub total_latency: u64,
+    pub count: u64,
+}
+
+/// A client connection as the core sees it.
+#[derive(Debug)]
+pub struct Conn {
+    pub peer: SocketAddr,
+    out: OutTx,
+    /// Frames produced this batch, handed to the writer at the batch end.
+    buf: BytesMut,
+    pub session: Option<i64>,
+    /// Identities for ACL checks: `ip:<addr>` plus what auth packets added.
+    pub ids: Vec<Id>,
+    queue: VecDeque<Queued>,
+    /// Close after the buffered frames are flushed.
+    closing: bool,
+    pub stats: ConnStats,
+}
+
+/// Server-wide counters.
+#[derive(Debug, Clone)]
+pub struct ServerStats {
+    pub packets_received: u64,
+    pub packets_sent: u64,
+    pub min_latency: u64,
+    pub max_latency: u64,
+    pub total_latency: u64,
+    pub count: u64,
+    pub started: Instant,
+}
+
+impl ServerStats {
+    fn new() -> ServerStats {
+        ServerStats {
+            packets_received: 0,
+            packets_sent: 0,
+            min_latency: u64::MAX,
+            max_latency: 0,
+            total_latency: 0,
+            count: 0,
+            started: Instant::now(),
+        }
+    }
+    /// Clears latency and packet counters (`srst`).
+    pub fn reset(&mut self) {
+        let started = self.started;
+        *self = ServerStats::new();
+        self.started = started;
+    }
+}
+
+/// Who gets the result of an in-flight txn.
+#[derive(Debug)]
+enum Origin {
+    /// Issued by the server itself (session expiry, container cleanup).
+    Server,
+    Client {
+        conn: ConnId,
+        xid: i32,
+        op: OpCode,
+        received: Instant,
+    },
+    NewSession {
+        conn: ConnId,
+        timeout: i32,
+        read_only: Option<bool>,
+        received: Instant,
+    },
+}
+
+/// A txn that has been prepared and logged but not yet applied.
+#[derive(Debug)]
+struct Inflight {
+    entry: TxnEntry,
+    touched: Vec<String>,
+    origin: Origin,
+}
+
+/// Wall-clock milliseconds (txn times, Stat ctime/mtime).
+pub fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The single owner of all server state.
+pub struct Core {
+    pub cfg: Arc<Config>,
+    pub tree: DataTree,
+    pub sessions: SessionTracker,
+    pub watches: WatchManager,
+    pub conns: HashMap<ConnId, Conn>,
+    session_conn: HashMap<i64, ConnId>,
+    outstanding: Outstanding,
+    inflight: VecDeque<Inflight>,
+    last_zxid: i64,
+    log: Box<dyn TxnLog>,
+    dirty: Vec<ConnId>,
+    triggers: Vec<Trigger>,
+    notify: Vec<ConnId>,
+    pub stats: ServerStats,
+    clock: Instant,
+    next_container_check: u64,
+}
+
+impl Core {
+    /// A core over `tree` (fresh or recovered) writing txns to `log`.
+    pub fn new(cfg: Arc<Config>, tree: DataTree, log: Box<dyn TxnLog>) -> Core {
+        let sessions =
+            SessionTracker::new(cfg.server_id, wall_ms() as u64, cfg.tick_time_ms as u64);
+        let last_zxid = tree.last_processed_zxid;
+        let next_container_check = cfg.container_check_interval_ms;
+        Core {
+            cfg,
+            tree,
+            sessions,
+            watches: WatchManager::default(),
+            conns: HashMap::new(),
+            session_conn: HashMap::new(),
+            outstanding: Outstanding::default(),
+            inflight: VecDeque::new(),
+            last_zxid,
+            log,
+            dirty: Vec::new(),
+            triggers: Vec::new(),
+            notify: Vec::new(),
+            stats: ServerStats::new(),
+            clock: Instant::now(),
+            next_container_check,
+        }
+    }
+
+    /// Milliseconds on the core's monotonic clock (session expiry).
+    pub fn now_ms(&self) -> u64 {
+        self.clock.elapsed().as_millis() as u64
+    }
+
+    /// Requests received but not yet answered.
+    pub fn outstanding_requests(&self) -> usize {
+        self.inflight.len() + self.conns.values().map(|c| c.queue.len()).sum::<usize>()
+    }
+
+    /// Handles one event.
+    pub fn handle(&mut self, ev: Event) {
+        match ev {
+            Event::Open { conn, peer, out } => {
+                let ids = vec![Id::new("ip", &peer.ip().to_string())];
+                let stats = ConnStats {
+                    established_ms: wall_ms(),
+                    min_latency: u64::MAX,
+                    ..Default::default()
+                };
+                let c = Conn {
+                    peer,
+                    out,
+                    buf: BytesMut::new(),
+                    session: None,
+                    ids,
+                    queue: VecDeque::new(),
+                    closing: false,
+                    stats,
+                };
+                self.conns.insert(conn, c);
+            }
+            Event::Connect {
+                conn,
+                req,
+                received,
+            } => {
+                self.stats.packets_received += 1;
+                self.on_connect(conn, req, received)
+            }
+            Event::Request {
+                conn,
+                xid,
+                req,
+                received,
+            } => {
+                self.stats.packets_received += 1;
+                self.on_request(conn, xid, req, received)
+            }
+            Event::Closed { conn } => self.drop_conn(conn),
+            Event::FourLetter { cmd, reply } => {
+                let _ = reply.send(self.four_letter(&cmd));
+            }
+            Event::Committed { zxid } => self.commit_up_to(zxid),
+        }
+    }
+
+    fn on_request(&mut self, conn_id: ConnId, xid: i32, req: Request, received: Instant) {
+        let now = self.now_ms();
+        let Some(conn) = self.conns.get_mut(&conn_id) else {
+            return;
+        };
+        if conn.closing {
+            return;
+        }
+        conn.stats.received += 1;
+        let Some(session) = conn.session else {
+            debug!(
+                conn = conn_id,
+                "request before the session handshake; closing"
+            );
+            self.close_conn(conn_id);
+            return;
+        };
+        if let Request::Auth(a) = req {
+            return self.on_auth(conn_id, a);
+        }
+        if let Request::Sasl(_) = req {
+            self.reply_header(conn_id, xid, 0, Code::AuthFailed.code());
+            self.close_conn(conn_id);
+            return;
+        }
+        let live = self.sessions.touch(session, now);
+        let op = req.opcode();
+        if op.is_write() || op == OpCode::Reconfig {
+            if !live {
+                self.reply_header(
+                    conn_id,
+                    xid,
+                    self.tree.last_processed_zxid,
+                    Code::SessionExpired.code(),
+                );
+                return;
+            }
+            if op == OpCode::CloseSession {
+                self.sessions.set_closing(session);
+            }
+            let origin = Origin::Client {
+                conn: conn_id,
+                xid,
+                op,
+                received,
+            };
+            self.propose(Some(conn_id), session, xid, &req, origin);
+        } else {
+            let Some(conn) = self.conns.get_mut(&conn_id) else {
+                return;
+            };
+            if !conn.queue.is_empty() {
+                conn.queue.push_back(Queued::Read { xid, req, received });
+            } else if !live && op != OpCode::Ping {
+                self.reply_header(
+                    conn_id,
+                    xid,
+                    self.tree.last_processed_zxid,
+                    Code::SessionExpired.code(),
+                );
+            } else {
+                self.execute_read(conn_id, session, xid, req, received);
+            }
+        }
+    }
+
+    /// Prepares a write into a txn with the next zxid, logs it and tracks it until applied.
+    fn propose(
+        &mut self,
+        conn: Option<ConnId>,
+        session: i64,
+        cxid: i32,
+        req: &Request,
+        origin: Origin,
+    ) {
+        let zxid = self.last_zxid + 1;
+        let time = wall_ms();
+        let no_ids: &[Id] = &[];
+        let ids = conn
+            .and_then(|c| self.conns.get(&c))
+            .map_or(no_ids, |c| &c.ids[..]);
+        let mut p = Prep::new(&self.tree, &mut self.outstanding, ids, session, zxid);
+        p.extended_types = self.cfg.extended_types_enabled;
+        p.skip_acl = self.cfg.skip_acl;
+        let r: Result<(OpCode, TxnBody), Code> = match req {
+            Request::Create(op, r) => p.create(*op, r, -1).map(|(b, _)| (*op, b)),
+            Request::CreateTtl(r) => {
+                let cr = jute::proto::CreateRequest {
+                    path: r.path.clone(),
+                    data: r.data.clone(),
+                    acl: r.acl.clone(),
+                    flags: r.flags,
+                };
+                p.create(OpCode::CreateTtl, &cr, r.ttl)
+                    .map(|(b, _)| (OpCode::CreateTtl, b))
+            }
+            Request::Delete(r) => p
+                .delete(&r.path, r.version, false)
+                .map(|b| (OpCode::Delete, b)),
+            Request::DeleteContainer(r) => p
+                .delete(&r.path, -1, true)
+                .map(|b| (OpCode::DeleteContainer, b)),
+            Request::SetData(r) => p
+                .set_data(&r.path, r.data.clone(), r.version)
+                .map(|b| (OpCode::SetData, b)),
+            Request::SetAcl(r) => p
+                .set_acl(&r.path, &r.acl, r.version)
+                .map(|b| (OpCode::SetAcl, b)),
+            Request::Multi(ops) => Ok((OpCode::Multi, p.multi(ops))),
+            Request::CloseSession => Ok((OpCode::CloseSession, p.close_session())),
+            Request::Reconfig(_) => Err(Code::ReconfigDisabled),
+            _ => Err(Code::Unimplemented),
+        };
+        let (kind, body, touched) = match r {
+            Ok((k, b)) => (k, b, p.commit()),
+            Err(code) => (
+                OpCode::Error,
+                TxnBody::Error(ErrorTxn { err: code.code() }),
+                Vec::new(),
+            ),
+        };
+        let header = TxnHeader {
+            client_id: session,
+            cxid,
+            zxid,
+            time,
+            kind: kind.code(),
+        };
+        self.append(
+            TxnEntry {
+                header,
+                body,
+                digest: None,
+            },
+            touched,
+            origin,
+        );
+        if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
+            c.queue.push_back(Queued::Write(zxid));
+        }
+    }
+
+    /// Logs a prepared txn and tracks it until applied.
+    fn append(&mut self, entry: TxnEntry, touched: Vec<String>, origin: Origin) {
+        self.last_zxid = entry.header.zxid;
+        self.log.append(&entry);
+        self.inflight.push_back(Inflight {
+            entry,
+            touched,
+            origin,
+        });
+    }
+
+    /// Applies every in-flight txn up to `zxid` (they are durable) and answers them.
+    pub fn commit_up_to(&mut self, zxid: i64) {
+        while self
+            .inflight
+            .front()
+            .is_some_and(|f| f.entry.header.zxid <= zxid)
+        {
+            if let Some(inf) = self.inflight.pop_front() {
+                self.apply_inflight(inf);
+            }
+        }
+    }
+
+    fn apply_inflight(&mut self, inf: Inflight) {
+        let hdr = &inf.entry.header;
+        let want = !self.watches.data.is_empty() || !self.watches.child.is_empty();
+        let result = Applier {
+            tree: &mut self.tree,
+            want_triggers: want,
+            triggers: &mut self.triggers,
+        }
+        .apply(hdr, hdr.kind, &inf.entry.body);
+        self.tree.last_processed_zxid = hdr.zxid;
+        self.outstanding.applied(hdr.zxid, &inf.touched);
+        self.deliver_triggers();
+        let zxid = hdr.zxid;
+        let session = hdr.client_id;
+        if result == TxnResult::SessionClosed {
+            self.sessions.remove(session);
+            info!(
+                session = format_args!("0x{session:x}"),
+                zxid = format_args!("0x{zxid:x}"),
+                "session closed"
+            );
+        }
+        match inf.origin {
+            Origin::Server => {
+                if result == TxnResult::SessionClosed {
+                    if let Some(c) = self.session_conn.remove(&session) {
+                        self.close_conn(c);
+                    }
+                }
+            }
+            Origin::Client {
+                conn,
+                xid,
+                op,
+                received,
+            } => {
+                self.write_reply(conn, xid, op, zxid, &result, received);
+                if result == TxnResult::SessionClosed {
+                    self.session_conn.remove(&session);
+                    self.close_conn(conn);
+                }
+                self.after_write(conn, zxid);
+            }
+            Origin::NewSession {
+                conn,
+                timeout,
+                read_only,
+                received,
+            } => {
+                self.finish_new_session(conn, session, timeout, read_only, received);
+                self.after_write(conn, zxid);
+            }
+        }
+    }
+
+    /// Pops a connection's applied write and runs the reads that waited behind it.
+    fn after_write(&mut self, conn_id: ConnId, zxid: i64) {
+        let Some(conn) = self.conns.get_mut(&conn_id) else {
+            return;
+        };
+        if matches!(conn.queue.front(), Some(Queued::Write(z)) if *z == zxid) {
+            conn.queue.pop_front();
+        }
+        loop {
+            let Some(conn) = self.conns.get_mut(&conn_id) else {
+                return;
+            };
+            if conn.closing || !matches!(conn.queue.front(), Some(Queued::Read { .. })) {
+                return;
+            }
+            let Some(Queued::Read { xid, req, received }) = conn.queue.pop_front() else {
+                return;
+            };
+            let Some(session) = conn.session else { return };
+            let live = self.sessions.is_live(session);
+            if !live && req.opcode() != OpCode::Ping {
+                self.reply_header(
+                    conn_id,
+                    xid,
+                    self.tree.last_processed_zxid,
+                    Code::SessionExpired.code(),
+                );
+            } else {
+                self.execute_read(conn_id, session, xid, req, received);
+            }
+        }
+    }
+
+    /// Sends the watch events of the last applied txn, each to connections allowed to READ.
+    fn deliver_triggers(&mut self) {
+        if self.triggers.is_empty() {
+            return;
+        }
+        let triggers = std::mem::take(&mut self.triggers);
+        for t in &triggers {
+            self.notify.clear();
+            match t.event {
+                EventType::NodeChildrenChanged => {
+                    self.watches
+                        .child
+                        .trigger(&t.path, t.event, &mut self.notify)
+                }
+                EventType::NodeDeleted => {
+                    self.watches
+                        .data
+                        .trigger(&t.path, t.event, &mut self.notify);
+                    self.watches
+                        .child
+                        .trigger(&t.path, t.event, &mut self.notify);
+                }
+                _ => self
+                    .watches
+                    .data
+                    .trigger(&t.path, t.event, &mut self.notify),
+            }
+            if self.notify.is_empty() {
+                continue;
+            }
+            self.notify.sort_unstable();
+            self.notify.dedup();
+            let notify = std::mem::take(&mut self.notify);
+            for &c in &notify {
+                let allowed = self.conns.get(&c).is_some_and(|conn| {
+                    acl::check(&t.acl, acl::READ, &conn.ids, self.cfg.skip_acl)
+                });
+                if allowed {
+                    self.send_event(c, t.event, &t.path);
+                }
+            }
+            self.notify = notify;
+        }
+        self.triggers = triggers;
+        self.triggers.clear();
+    }
+
+    /// Writes a watch notification (xid -1, zxid -1 as 3.8 does).
+    fn send_event(&mut self, conn_id: ConnId, event: EventType, path: &str) {
+        let ev = WatcherEvent {
+            kind: event.code(),
+            state: KeeperState::SyncConnected.code(),
+            path: path.to_owned(),
+        };
+        self.frame(conn_id, |o| {
+            ReplyHeader {
+                xid: jute::consts::xid::NOTIFICATION,
+                zxid: -1,
+                err: 0,
+            }
+            .encode(o);
+            ev.encode(o);
+        });
+    }
+
+    /// Appends one frame to a connection's batch buffer.
+    fn frame(&mut self, conn_id: ConnId, body: impl FnOnce(&mut BytesMut)) {
+        let Some(conn) = self.conns.get_mut(&conn_id) else {
+            return;
+        };
+        if conn.buf.is_empty() {
+            self.dirty.push(conn_id);
+        }
+        jute::frame::put_frame(&mut conn.buf, body);
+        conn.stats.sent += 1;
+        self.stats.packets_sent += 1;
+    }
+
+    /// A reply that is only a header.
+    fn reply_header(&mut self, conn_id: ConnId, xid: i32, zxid: i64, err: i32) {
+        self.frame(conn_id, |o| ReplyHeader { xid, zxid, err }.encode(o));
+    }
+
+    /// Records latency for a reply to a request received at `received`.
+    fn record_latency(
+        &mut self,
+        conn_id: ConnId,
+        op: OpCode,
+        xid: i32,
+        zxid: i64,
+        received: Instant,
+    ) {
+        let ms = received.elapsed().as_millis() as u64;
+        let s = &mut self.stats;
+        s.count += 1;
+        s.total_latency += ms;
+        s.min_latency = s.min_latency.min(ms);
+        s.max_latency = s.max_latency.max(ms);
+        if let Some(c) = self.conns.get_mut(&conn_id) {
+            let cs = &mut c.stats;
+            cs.count += 1;
+            cs.total_latency += ms;
+            cs.min_latency = cs.min_latency.min(ms);
+            cs.max_latency = cs.max_latency.max(ms);
+            cs.last_latency = ms;
+            cs.last_op = reply::op_abbrev(op);
+            cs.last_cxid = xid;
+            cs.last_zxid = zxid;
+            cs.last_response_ms = wall_ms();
+        }
+    }
+
+    /// Marks a connection to be closed once its buffered frames are written.
+    fn close_conn(&mut self, conn_id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&conn_id) else {
+            return;
+        };
+        if !conn.closing {
+            conn.closing = true;
+            if conn.buf.is_empty() {
+                self.dirty.push(conn_id);
+            }
+        }
+    }
+
+    /// Forgets a connection whose socket is gone: its watches go, its session stays.
+    fn drop_conn(&mut self, conn_id: ConnId) {
+        if let Some(conn) = self.conns.remove(&conn_id) {
+            if let Some(s) = conn.session {
+                if self.session_conn.get(&s) == Some(&conn_id) {
+                    self.session_conn.remove(&s);
+                }
+            }
+            self.watches.drop_conn(conn_id);
+        }
+    }
+
+    /// Ends a batch: flushes the log and hands every touched connection its bytes.
+    pub fn end_batch(&mut self) {
+        if let Some(z) = self.log.flush() {
+            self.commit_up_to(z);
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        for &id in &dirty {
+            let Some(conn) = self.conns.get_mut(&id) else {
+                continue;
+            };
+            if !conn.buf.is_empty() {
+                let _ = conn.out.send(Out::Data(conn.buf.split().freeze()));
+            }
+            if conn.closing {
+                let _ = conn.out.send(Out::Close);
+                self.drop_conn(id);
+            }
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+    }
+
+    /// Periodic work: session expiry, container and TTL cleanup.
+    pub fn tick(&mut self) {
+        let now = self.now_ms();
+        for id in self.sessions.expire(now) {
+            let timeout = self.sessions.get(id).map_or(0, |s| s.timeout_ms);
+            info!(
+                session = format_args!("0x{id:x}"),
+                timeout, "expiring session, timeout exceeded"
+            );
+            self.propose(None, id, 0, &Request::CloseSession, Origin::Server);
+        }
+        if now >= self.next_container_check {
+            self.next_container_check = now + self.cfg.container_check_interval_ms.max(1);
+            self.check_containers();
+        }
+    }
+
+    /// ContainerManager: deletes empty used containers and expired TTL nodes.
+    fn check_containers(&mut self) {
+        let wall = wall_ms();
+        let never_used = self.cfg.container_max_never_used_interval_ms as i64;
+        let mut candidates: Vec<String> = Vec::new();
+        for p in self.tree.containers() {
+            if let Some(n) = self.tree.get(p) {
+                if n.children.is_empty()
+                    && (n.stat.cversion > 0 || (never_used > 0 && wall - n.stat.mtime > never_used))
+                {
+                    candidates.push(p.to_owned());
+                }
+            }
+        }
+        for p in self.tree.ttl_nodes() {
+            if let Some(n) = self.tree.get(p) {
+                if let NodeKind::Ttl(ttl) = NodeKind::of(n.stat.ephemeral_owner) {
+                    if n.children.is_empty() && ttl != 0 && wall - n.stat.mtime > ttl {
+                        candidates.push(p.to_owned());
+                    }
+                }
+            }
+        }
+        let per_check = (self.cfg.container_max_per_minute as u64
+            * self.cfg.container_check_interval_ms
+            / 60_000)
+            .max(1);
+        for path in candidates.into_iter().take(per_check as usize) {
+            let req = Request::DeleteContainer(jute::proto::PathRequest { path });
+            self.propose(None, 0, 0, &req, Origin::Server);
+        }
+    }
+}
+
+/// Runs the core: takes events in batches, ends each batch, ticks on a timer.
+pub async fn run(
+    mut core: Core,
+    mut rx: mpsc::Receiver<Event>,
+    mut committed: mpsc::UnboundedReceiver<i64>,
+) {
+    let mut batch = Vec::with_capacity(1024);
+    let period =
+        std::time::Duration::from_millis((core.cfg.tick_time_ms as u64 / 20).clamp(10, 100));
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, 1024) => {
+                if n == 0 {
+                    break;
+                }
+                for ev in batch.drain(..) {
+                    core.handle(ev);
+                }
+            }
+            Some(z) = committed.recv() => core.commit_up_to(z),
+            _ = ticker.tick() => core.tick(),
+        }
+        core.end_batch();
+    }
+}

@@ -1,0 +1,492 @@
+//! Prepare: validate a write against the tree plus the changes of writes already prepared
+//! but not yet applied, and turn it into a deterministic txn body. A failed validation
+//! becomes an error txn — it still takes a zxid, as in ZooKeeper.
+
+use crate::acl;
+use crate::tree::{DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA, ZOOKEEPER};
+use jute::data::{Acl, Id};
+use jute::proto::CreateRequest;
+use jute::request::MultiOp;
+use jute::txn::*;
+use jute::{Code, CreateMode, OpCode};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What prep needs to know about a node, from the tree or an outstanding change.
+#[derive(Debug, Clone)]
+pub struct NodeState {
+    pub version: i32,
+    pub aversion: i32,
+    /// Stored cversion (counts creates).
+    pub cversion: i32,
+    pub owner: i64,
+    pub children: i32,
+    pub acl: Arc<[Acl]>,
+}
+
+/// Changes of prepared-but-unapplied txns, newest per path (`None` = deleted).
+#[derive(Debug, Default)]
+pub struct Outstanding {
+    changes: HashMap<String, (i64, Option<NodeState>)>,
+}
+
+impl Outstanding {
+    /// Forgets changes made by txns up to `zxid` (they are in the tree now).
+    pub fn applied(&mut self, zxid: i64, paths: &[String]) {
+        for p in paths {
+            if self.changes.get(p).is_some_and(|(z, _)| *z <= zxid) {
+                self.changes.remove(p);
+            }
+        }
+    }
+
+    /// Number of paths with outstanding changes.
+    pub fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Whether nothing is outstanding.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// The context of one write: tree, outstanding changes, and a scratch layer for this txn
+/// (a multi's earlier ops are visible to later ones; a failure discards the scratch).
+pub struct Prep<'a> {
+    pub tree: &'a DataTree,
+    pub outstanding: &'a mut Outstanding,
+    pub ids: &'a [Id],
+    pub session: i64,
+    pub zxid: i64,
+    pub extended_types: bool,
+    pub skip_acl: bool,
+    scratch: Vec<(String, Option<NodeState>)>,
+}
+
+/// ZooKeeper's PathUtils.validatePath.
+pub fn validate_path(path: &str) -> Result<(), Code> {
+    let bad = Err(Code::BadArguments);
+    if path.is_empty() || !path.starts_with('/') {
+        return bad;
+    }
+    if path.len() == 1 {
+        return Ok(());
+    }
+    if path.ends_with('/') {
+        return bad;
+    }
+    let mut prev = '/';
+    let chars: Vec<char> = path.chars().collect();
+    for (i, &c) in chars.iter().enumerate().skip(1) {
+        let invalid = c == '\0'
+            || (c == '/' && prev == '/')
+            || (c == '.'
+                && prev == '.'
+                && chars[i - 2] == '/'
+                && (i + 1 == chars.len() || chars[i + 1] == '/'))
+            || (c == '.' && prev == '/' && (i + 1 == chars.len() || chars[i + 1] == '/'))
+            || ('\u{1}'..='\u{1f}').contains(&c)
+            || ('\u{7f}'..='\u{9f}').contains(&c)
+            || ('\u{e000}'..='\u{f8ff}').contains(&c)
+            || c as u32 > 0xFFFF
+            || ('\u{fff0}'..='\u{ffff}').contains(&c);
+        if invalid {
+            return bad;
+        }
+        prev = c;
+    }
+    Ok(())
+}
+
+fn is_special(path: &str) -> bool {
+    matches!(path, "/" | ZOOKEEPER | QUOTA | CONFIG)
+}
+
+fn check_version(current: i32, expected: i32) -> Result<i32, Code> {
+    if expected != -1 && expected != current {
+        return Err(Code::BadVersion);
+    }
+    Ok(current.wrapping_add(1))
+}
+
+impl<'a> Prep<'a> {
+    /// Starts preparing one txn.
+    pub fn new(
+        tree: &'a DataTree,
+        outstanding: &'a mut Outstanding,
+        ids: &'a [Id],
+        session: i64,
+        zxid: i64,
+    ) -> Prep<'a> {
+        Prep {
+            tree,
+            outstanding,
+            ids,
+            session,
+            zxid,
+            extended_types: false,
+            skip_acl: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Current state of a node as later writes must see it.
+    pub fn state(&self, path: &str) -> Option<NodeState> {
+        let path = if path.is_empty() { "/" } else { path };
+        if let Some((_, s)) = self.scratch.iter().rev().find(|(p, _)| p == path) {
+            return s.clone();
+        }
+        if let Some((_, s)) = self.outstanding.changes.get(path) {
+            return s.clone();
+        }
+        let n = self.tree.get(path)?;
+        Some(NodeState {
+            version: n.stat.version,
+            aversion: n.stat.aversion,
+            cversion: n.stat.cversion,
+            owner: n.stat.ephemeral_owner,
+            children: n.children.len() as i32,
+            acl: self.tree.acl_of(n),
+        })
+    }
+
+    fn set(&mut self, path: &str, s: Option<NodeState>) {
+        self.scratch.push((path.to_owned(), s));
+    }
+
+    fn check_acl(&self, acl: &[Acl], perm: i32) -> Result<(), Code> {
+        if acl::check(acl, perm, self.ids, self.skip_acl) {
+            Ok(())
+        } else {
+            Err(Code::NoAuth)
+        }
+    }
+
+    /// Makes this txn's changes visible to later prepares; returns the touched paths.
+    pub fn commit(self) -> Vec<String> {
+        let mut touched = Vec::with_capacity(self.scratch.len());
+        for (p, s) in self.scratch {
+            if !touched.contains(&p) {
+                touched.push(p.clone());
+            }
+            self.outstanding.changes.insert(p, (self.zxid, s));
+        }
+        touched
+    }
+
+    /// create / create2 / createContainer / createTTL.
+    pub fn create(
+        &mut self,
+        op: OpCode,
+        req: &CreateRequest,
+        ttl: i64,
+    ) -> Result<(TxnBody, String), Code> {
+        let mode = CreateMode::try_from(req.flags).map_err(|_| Code::BadArguments)?;
+        if mode.is_ttl() && !self.extended_types {
+            return Err(Code::Unimplemented);
+        }
+        if mode.is_ttl() {
+            if ttl <= 0 || ttl > MAX_TTL {
+                return Err(Code::BadArguments);
+            }
+        } else if ttl >= 0 {
+            return Err(Code::BadArguments);
+        }
+        let path = req.path.as_str();
+        let slash = path.rfind('/').ok_or(Code::BadArguments)?;
+        if path.contains('\0') {
+            return Err(Code::BadArguments);
+        }
+        let acl = acl::fixup(&req.acl, self.ids).ok_or(Code::InvalidAcl)?;
+        let parent_path = if slash == 0 { "/" } else { &path[..slash] };
+        let parent = self.state(parent_path).ok_or(Code::NoNode)?;
+        self.check_acl(&parent.acl, acl::CREATE)?;
+        let path = if mode.is_sequential() {
+            format!("{path}{:010}", parent.cversion)
+        } else {
+            path.to_owned()
+        };
+        validate_path(&path)?;
+        if self.state(&path).is_some() {
+            return Err(Code::NodeExists);
+        }
+        if matches!(NodeKind::of(parent.owner), NodeKind::Ephemeral(_)) {
+            return Err(Code::NoChildrenForEphemerals);
+        }
+        let parent_cversion = parent.cversion.wrapping_add(1);
+        // As in ZooKeeper, the opcode (not the flags) decides container and TTL nodes.
+        let owner = match op {
+            OpCode::CreateContainer => crate::tree::CONTAINER_OWNER,
+            OpCode::CreateTtl => NodeKind::ttl_owner(ttl),
+            _ if mode.is_ephemeral() => self.session,
+            _ => 0,
+        };
+        let mut p = parent;
+        p.children += 1;
+        p.cversion = parent_cversion;
+        self.set(parent_path, Some(p));
+        let state = NodeState {
+            version: 0,
+            aversion: 0,
+            cversion: 0,
+            owner,
+            children: 0,
+            acl: acl.clone().into(),
+        };
+        self.set(&path, Some(state));
+        let (data, p) = (req.data.clone(), path.clone());
+        let body = match op {
+            OpCode::CreateContainer => TxnBody::CreateContainer(CreateContainerTxn {
+                path: p,
+                data,
+                acl,
+                parent_cversion,
+            }),
+            OpCode::CreateTtl => TxnBody::CreateTtl(CreateTtlTxn {
+                path: p,
+                data,
+                acl,
+                parent_cversion,
+                ttl,
+            }),
+            _ => TxnBody::Create(CreateTxn {
+                path: p,
+                data,
+                acl,
+                ephemeral: mode.is_ephemeral(),
+                parent_cversion,
+            }),
+        };
+        Ok((body, path))
+    }
+
+    /// delete (`container` = the server's deleteContainer, which skips ACLs).
+    pub fn delete(&mut self, path: &str, version: i32, container: bool) -> Result<TxnBody, Code> {
+        let slash = path.rfind('/').ok_or(Code::BadArguments)?;
+        if path.contains('\0') || is_special(path) {
+            return Err(Code::BadArguments);
+        }
+        let parent_path = if slash == 0 { "/" } else { &path[..slash] };
+        let parent = self.state(parent_path).ok_or(Code::NoNode)?;
+        if !container {
+            self.check_acl(&parent.acl, acl::DELETE)?;
+        }
+        let node = self.state(path).ok_or(Code::NoNode)?;
+        if container {
+            if node.children > 0 {
+                return Err(Code::NotEmpty);
+            }
+            if matches!(NodeKind::of(node.owner), NodeKind::Ephemeral(_)) {
+                return Err(Code::BadVersion);
+            }
+        } else {
+            check_version(node.version, version)?;
+            if node.children > 0 {
+                return Err(Code::NotEmpty);
+            }
+        }
+        let mut p = parent;
+        p.children -= 1;
+        self.set(parent_path, Some(p));
+        self.set(path, None);
+        Ok(TxnBody::Delete(DeleteTxn {
+            path: path.to_owned(),
+        }))
+    }
+
+    /// setData.
+    pub fn set_data(
+        &mut self,
+        path: &str,
+        data: Option<bytes::Bytes>,
+        version: i32,
+    ) -> Result<TxnBody, Code> {
+        validate_path(path)?;
+        let mut node = self.state(path).ok_or(Code::NoNode)?;
+        self.check_acl(&node.acl, acl::WRITE)?;
+        let new = check_version(node.version, version)?;
+        node.version = new;
+        self.set(path, Some(node));
+        Ok(TxnBody::SetData(SetDataTxn {
+            path: path.to_owned(),
+            data,
+            version: new,
+        }))
+    }
+
+    /// setACL.
+    pub fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<TxnBody, Code> {
+        validate_path(path)?;
+        let acl = acl::fixup(acl, self.ids).ok_or(Code::InvalidAcl)?;
+        let mut node = self.state(path).ok_or(Code::NoNode)?;
+        self.check_acl(&node.acl, acl::ADMIN)?;
+        let new = check_version(node.aversion, version)?;
+        node.aversion = new;
+        node.acl = acl.clone().into();
+        self.set(path, Some(node));
+        Ok(TxnBody::SetAcl(SetAclTxn {
+            path: path.to_owned(),
+            acl,
+            version: new,
+        }))
+    }
+
+    /// check (inside multi).
+    pub fn check(&mut self, path: &str, version: i32) -> Result<TxnBody, Code> {
+        validate_path(path)?;
+        let node = self.state(path).ok_or(Code::NoNode)?;
+        self.check_acl(&node.acl, acl::READ)?;
+        let new = check_version(node.version, version)?;
+        Ok(TxnBody::Check(CheckVersionTxn {
+            path: path.to_owned(),
+            version: new,
+        }))
+    }
+
+    /// closeSession: the session's ephemerals, including ones created by outstanding txns.
+    pub fn close_session(&mut self) -> TxnBody {
+        let mut paths: Vec<String> = self
+            .tree
+            .ephemerals_of(self.session)
+            .map(str::to_owned)
+            .collect();
+        for (p, (_, s)) in &self.outstanding.changes {
+            match s {
+                None => paths.retain(|x| x != p),
+                Some(s) if s.owner == self.session && !paths.contains(p) => paths.push(p.clone()),
+                _ => {}
+            }
+        }
+        paths.sort();
+        for p in &paths {
+            self.set(p, None);
+        }
+        TxnBody::CloseSession(Some(CloseSessionTxn {
+            paths_to_delete: paths,
+        }))
+    }
+
+    /// multi: every op in order against the scratch state; on the first failure, the ops
+    /// before keep their txns, the failing op gets its code and later ops -2.
+    pub fn multi(&mut self, ops: &[MultiOp]) -> TxnBody {
+        let mut subs = Vec::with_capacity(ops.len());
+        let mut failed = false;
+        for op in ops {
+            if failed {
+                subs.push(error_sub(Code::RuntimeInconsistency));
+                continue;
+            }
+            let r = match op {
+                MultiOp::Create(o, r) => self.create(*o, r, -1).map(|(b, _)| (o.code(), b)),
+                MultiOp::CreateTtl(r) => {
+                    let cr = CreateRequest {
+                        path: r.path.clone(),
+                        data: r.data.clone(),
+                        acl: r.acl.clone(),
+                        flags: r.flags,
+                    };
+                    self.create(OpCode::CreateTtl, &cr, r.ttl)
+                        .map(|(b, _)| (OpCode::CreateTtl.code(), b))
+                }
+                MultiOp::Delete(r) => self
+                    .delete(&r.path, r.version, false)
+                    .map(|b| (OpCode::Delete.code(), b)),
+                MultiOp::SetData(r) => self
+                    .set_data(&r.path, r.data.clone(), r.version)
+                    .map(|b| (OpCode::SetData.code(), b)),
+                MultiOp::Check(r) => self
+                    .check(&r.path, r.version)
+                    .map(|b| (OpCode::Check.code(), b)),
+                MultiOp::GetChildren(_) | MultiOp::GetData(_) => Err(Code::BadArguments),
+            };
+            match r {
+                Ok((kind, body)) => subs.push(TxnBodyOf { kind, body }),
+                Err(code) => {
+                    failed = true;
+                    self.scratch.clear();
+                    subs.push(error_sub(code));
+                }
+            }
+        }
+        TxnBody::Multi(subs)
+    }
+}
+
+fn error_sub(code: Code) -> TxnBodyOf {
+    TxnBodyOf {
+        kind: OpCode::Error.code(),
+        body: TxnBody::Error(ErrorTxn { err: code.code() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        for ok in ["/", "/a", "/a/b", "/a.b", "/..a", "/a/.b"] {
+            assert_eq!(validate_path(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "/a/",
+            "//",
+            "/a//b",
+            "/.",
+            "/..",
+            "/a/./b",
+            "/a/../b",
+            "/a\0",
+            "/\u{1}",
+            "/\u{e000}",
+        ] {
+            assert_eq!(validate_path(bad), Err(Code::BadArguments), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn sequential_and_multi_rollback() {
+        let tree = DataTree::new();
+        let mut out = Outstanding::default();
+        let mut p = Prep::new(&tree, &mut out, &[], 1, 1);
+        let req = CreateRequest {
+            path: "/s-".into(),
+            data: None,
+            acl: Acl::open(),
+            flags: 2,
+        };
+        let (_, path) = p.create(OpCode::Create, &req, -1).unwrap();
+        assert_eq!(path, "/s-0000000000");
+        p.commit();
+        let mut p = Prep::new(&tree, &mut out, &[], 1, 2);
+        let ops = vec![
+            MultiOp::Create(
+                OpCode::Create,
+                CreateRequest {
+                    path: "/x".into(),
+                    data: None,
+                    acl: Acl::open(),
+                    flags: 0,
+                },
+            ),
+            MultiOp::Delete(jute::proto::DeleteRequest {
+                path: "/nope".into(),
+                version: -1,
+            }),
+            MultiOp::Check(jute::proto::CheckVersionRequest {
+                path: "/x".into(),
+                version: 0,
+            }),
+        ];
+        let TxnBody::Multi(subs) = p.multi(&ops) else {
+            panic!()
+        };
+        assert_eq!(subs[0].kind, 1);
+        assert_eq!(subs[1].body, TxnBody::Error(ErrorTxn { err: -101 }));
+        assert_eq!(subs[2].body, TxnBody::Error(ErrorTxn { err: -2 }));
+        assert!(p.commit().is_empty());
+    }
+}

@@ -1,0 +1,26 @@
+//! Wires a standalone server together: config → data tree → core task → client port.
+
+use crate::config::Config;
+use crate::persist::MemLog;
+use crate::processor::{self, Core};
+use crate::tree::DataTree;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tracing::info;
+
+/// Starts a standalone server and runs until the listener fails.
+pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
+    for w in &cfg.warnings {
+        tracing::warn!("{w}");
+    }
+    let cfg = Arc::new(cfg);
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let listener = crate::net::bind(&cfg)?;
+    crate::net::log_listening(&listener);
+    let (tx, rx) = mpsc::channel(16 * 1024);
+    let (_committed_tx, committed_rx) = mpsc::unbounded_channel();
+    let core = Core::new(cfg.clone(), DataTree::new(), Box::new(MemLog::default()));
+    tokio::spawn(processor::run(core, rx, committed_rx));
+    info!(version = crate::admin::VERSION, "rzk serving standalone");
+    crate::net::serve(listener, cfg, tx).await
+}

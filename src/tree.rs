@@ -1,0 +1,416 @@
+//! The DataTree: every znode with its data, ACL reference, Stat and children, plus the
+//! indexes the server needs (ephemerals by session, containers, TTL nodes).
+//!
+//! The tree only applies already-decided changes (txns); validation happens in
+//! `processor::prep` so the same txn replays identically from the log or a leader.
+
+use crate::acl::{AclCache, OPEN_ACL_ID};
+use bytes::Bytes;
+use jute::data::{Acl, Stat, StatPersisted};
+use jute::Code;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// `ephemeralOwner` of container nodes.
+pub const CONTAINER_OWNER: i64 = i64::MIN;
+/// High byte marking a TTL node's `ephemeralOwner`.
+const TTL_MASK: i64 = 0xFF00_0000_0000_0000u64 as i64;
+/// Largest TTL a node may carry (40 bits of milliseconds).
+pub const MAX_TTL: i64 = 0x0000_00FF_FFFF_FFFF;
+
+/// What kind of node an `ephemeralOwner` value denotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Persistent,
+    Ephemeral(i64),
+    Container,
+    Ttl(i64),
+}
+
+impl NodeKind {
+    /// Decodes an `ephemeralOwner`.
+    pub fn of(owner: i64) -> NodeKind {
+        if owner == 0 {
+            NodeKind::Persistent
+        } else if owner == CONTAINER_OWNER {
+            NodeKind::Container
+        } else if owner & TTL_MASK == TTL_MASK {
+            NodeKind::Ttl(owner & MAX_TTL)
+        } else {
+            NodeKind::Ephemeral(owner)
+        }
+    }
+    /// Encodes a TTL as an `ephemeralOwner`.
+    pub fn ttl_owner(ttl: i64) -> i64 {
+        TTL_MASK | (ttl & MAX_TTL)
+    }
+}
+
+/// One znode.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// `None` is ZooKeeper's null data, distinct from empty.
+    pub data: Option<Bytes>,
+    /// Reference into the tree's [`AclCache`].
+    pub acl: i64,
+    /// Stored stat: `cversion` is the stored (create-count) value.
+    pub stat: StatPersisted,
+    pub children: HashSet<Box<str>>,
+}
+
+impl Node {
+    /// The Stat clients see (reported cversion, numChildren, dataLength, masked owner).
+    pub fn stat(&self) -> Stat {
+        let s = &self.stat;
+        let n = self.children.len() as i32;
+        Stat {
+            czxid: s.czxid,
+            mzxid: s.mzxid,
+            ctime: s.ctime,
+            mtime: s.mtime,
+            version: s.version,
+            cversion: s.cversion.wrapping_mul(2).wrapping_sub(n),
+            aversion: s.aversion,
+            ephemeral_owner: match NodeKind::of(s.ephemeral_owner) {
+                NodeKind::Ephemeral(o) => o,
+                _ => 0,
+            },
+            data_length: self.data.as_ref().map_or(0, |d| d.len() as i32),
+            num_children: n,
+            pzxid: s.pzxid,
+        }
+    }
+}
+
+/// Splits `/a/b` into (`/a`, `b`); the parent of `/a` is `/`.
+pub fn split_path(path: &str) -> Option<(&str, &str)> {
+    let i = path.rfind('/')?;
+    let parent = if i == 0 { "/" } else { &path[..i] };
+    Some((parent, &path[i + 1..]))
+}
+
+/// All znodes and their indexes.
+#[derive(Debug)]
+pub struct DataTree {
+    nodes: HashMap<Box<str>, Node>,
+    pub acls: AclCache,
+    ephemerals: HashMap<i64, BTreeSet<Box<str>>>,
+    containers: HashSet<Box<str>>,
+    ttls: HashSet<Box<str>>,
+    /// Zxid of the last txn applied.
+    pub last_processed_zxid: i64,
+    data_size: u64,
+}
+
+/// The built-in nodes ZooKeeper creates in every tree.
+pub const ZOOKEEPER: &str = "/zookeeper";
+pub const QUOTA: &str = "/zookeeper/quota";
+pub const CONFIG: &str = "/zookeeper/config";
+
+fn empty_node(acl: i64) -> Node {
+    Node {
+        data: Some(Bytes::new()),
+        acl,
+        stat: StatPersisted::default(),
+        children: HashSet::new(),
+    }
+}
+
+impl Default for DataTree {
+    fn default() -> Self {
+        DataTree::new()
+    }
+}
+
+impl DataTree {
+    /// A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config`.
+    pub fn new() -> DataTree {
+        let mut t = DataTree::empty();
+        t.nodes.insert("/".into(), empty_node(OPEN_ACL_ID));
+        for p in [ZOOKEEPER, QUOTA] {
+            t.insert_raw(p, empty_node(OPEN_ACL_ID));
+        }
+        let ro = t.acls.intern(&Acl::read_only());
+        t.insert_raw(CONFIG, empty_node(ro));
+        t
+    }
+
+    /// A tree with no nodes at all (snapshot loading fills it).
+    pub fn empty() -> DataTree {
+        DataTree {
+            nodes: HashMap::new(),
+            acls: AclCache::default(),
+            ephemerals: HashMap::new(),
+            containers: HashSet::new(),
+            ttls: HashSet::new(),
+            last_processed_zxid: 0,
+            data_size: 0,
+        }
+    }
+
+    /// Inserts a node and links it to its parent without touching Stats (tree building).
+    pub fn insert_raw(&mut self, path: &str, node: Node) {
+        if let Some((parent, name)) = split_path(path) {
+            if path != "/" {
+                if let Some(p) = self.nodes.get_mut(parent) {
+                    p.children.insert(name.into());
+                }
+            }
+        }
+        self.index(path, &node);
+        self.data_size += path.len() as u64 + node.data.as_ref().map_or(0, |d| d.len() as u64);
+        self.nodes.insert(path.into(), node);
+    }
+
+    fn index(&mut self, path: &str, node: &Node) {
+        match NodeKind::of(node.stat.ephemeral_owner) {
+            NodeKind::Ephemeral(s) => {
+                self.ephemerals.entry(s).or_default().insert(path.into());
+            }
+            NodeKind::Container => {
+                self.containers.insert(path.into());
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.insert(path.into());
+            }
+            NodeKind::Persistent => {}
+        }
+    }
+
+    fn unindex(&mut self, path: &str, owner: i64) {
+        match NodeKind::of(owner) {
+            NodeKind::Ephemeral(s) => {
+                if let Some(set) = self.ephemerals.get_mut(&s) {
+                    set.remove(path);
+                    if set.is_empty() {
+                        self.ephemerals.remove(&s);
+                    }
+                }
+            }
+            NodeKind::Container => {
+                self.containers.remove(path);
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.remove(path);
+            }
+            NodeKind::Persistent => {}
+        }
+    }
+
+    /// Looks a node up; `""` aliases the root, as in ZooKeeper.
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(if path.is_empty() { "/" } else { path })
+    }
+
+    /// Mutable access for snapshot loading and repairs.
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Node> {
+        self.nodes.get_mut(if path.is_empty() { "/" } else { path })
+    }
+
+    /// The ACL list of a node.
+    pub fn acl_of(&self, node: &Node) -> std::sync::Arc<[Acl]> {
+        self.acls.get(node.acl)
+    }
+
+    /// Number of nodes, counted as ZooKeeper counts them (the root twice: `""` and `/`).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len() + 1
+    }
+
+    /// Sum of path and data lengths (mntr's approximate_data_size).
+    pub fn approximate_data_size(&self) -> u64 {
+        self.data_size
+    }
+
+    /// Applies a create. `parent_cversion` is the parent's new stored cversion from the txn.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        &mut self,
+        path: &str,
+        data: Option<Bytes>,
+        acl: &[Acl],
+        owner: i64,
+        parent_cversion: i32,
+        zxid: i64,
+        time: i64,
+    ) -> Result<(), Code> {
+        let (parent, name) = split_path(path).ok_or(Code::NoNode)?;
+        let p = self.nodes.get_mut(parent).ok_or(Code::NoNode)?;
+        if p.children.contains(name) {
+            return Err(Code::NodeExists);
+        }
+        let cv = if parent_cversion == -1 {
+            p.stat.cversion + 1
+        } else {
+            parent_cversion
+        };
+        p.stat.cversion = cv;
+        p.stat.pzxid = zxid;
+        p.children.insert(name.into());
+        let acl_id = self.acls.intern(acl);
+        let stat = StatPersisted {
+            czxid: zxid,
+            mzxid: zxid,
+            ctime: time,
+            mtime: time,
+            version: 0,
+            cversion: 0,
+            aversion: 0,
+            ephemeral_owner: owner,
+            pzxid: zxid,
+        };
+        self.data_size += path.len() as u64 + data.as_ref().map_or(0, |d| d.len() as u64);
+        let node = Node {
+            data,
+            acl: acl_id,
+            stat,
+            children: HashSet::new(),
+        };
+        self.index(path, &node);
+        self.nodes.insert(path.into(), node);
+        Ok(())
+    }
+
+    /// Applies a delete; the parent's pzxid moves forward, its stored cversion does not.
+    pub fn delete(&mut self, path: &str, zxid: i64) -> Result<(), Code> {
+        let (parent, name) = split_path(path).ok_or(Code::NoNode)?;
+        let node = self.nodes.remove(path).ok_or(Code::NoNode)?;
+        self.acls.release(node.acl);
+        self.unindex(path, node.stat.ephemeral_owner);
+        self.data_size = self
+            .data_size
+            .saturating_sub(path.len() as u64 + node.data.as_ref().map_or(0, |d| d.len() as u64));
+        if let Some(p) = self.nodes.get_mut(parent) {
+            p.children.remove(name);
+            if zxid > p.stat.pzxid {
+                p.stat.pzxid = zxid;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a setData with the txn's new version.
+    pub fn set_data(
+        &mut self,
+        path: &str,
+        data: Option<Bytes>,
+        version: i32,
+        zxid: i64,
+        time: i64,
+    ) -> Result<Stat, Code> {
+        let node = self.nodes.get_mut(path).ok_or(Code::NoNode)?;
+        let old = node.data.as_ref().map_or(0, |d| d.len() as u64);
+        let new = data.as_ref().map_or(0, |d| d.len() as u64);
+        node.data = data;
+        node.stat.version = version;
+        node.stat.mzxid = zxid;
+        node.stat.mtime = time;
+        let stat = node.stat();
+        self.data_size = self.data_size.saturating_sub(old) + new;
+        Ok(stat)
+    }
+
+    /// Applies a setACL with the txn's new aversion.
+    pub fn set_acl(&mut self, path: &str, acl: &[Acl], aversion: i32) -> Result<Stat, Code> {
+        let new_id = self.acls.intern(acl);
+        let node = self.nodes.get_mut(path).ok_or(Code::NoNode)?;
+        let old_id = std::mem::replace(&mut node.acl, new_id);
+        node.stat.aversion = aversion;
+        let stat = node.stat();
+        self.acls.release(old_id);
+        Ok(stat)
+    }
+
+    /// Paths of a session's ephemerals.
+    pub fn ephemerals_of(&self, session: i64) -> impl Iterator<Item = &str> {
+        self.ephemerals
+            .get(&session)
+            .into_iter()
+            .flat_map(|s| s.iter().map(|p| &**p))
+    }
+
+    /// Sessions that own ephemerals, with their paths (for `dump`).
+    pub fn all_ephemerals(&self) -> &HashMap<i64, BTreeSet<Box<str>>> {
+        &self.ephemerals
+    }
+
+    /// Total number of ephemeral nodes.
+    pub fn ephemeral_count(&self) -> usize {
+        self.ephemerals.values().map(|s| s.len()).sum()
+    }
+
+    /// Container nodes (ContainerManager candidates).
+    pub fn containers(&self) -> impl Iterator<Item = &str> {
+        self.containers.iter().map(|p| &**p)
+    }
+
+    /// TTL nodes (ContainerManager candidates).
+    pub fn ttl_nodes(&self) -> impl Iterator<Item = &str> {
+        self.ttls.iter().map(|p| &**p)
+    }
+
+    /// Number of descendants of `path` (getAllChildrenNumber).
+    pub fn descendant_count(&self, path: &str) -> usize {
+        let Some(node) = self.get(path) else { return 0 };
+        let base = if path == "/" || path.is_empty() {
+            ""
+        } else {
+            path
+        };
+        let mut stack: Vec<String> = node
+            .children
+            .iter()
+            .map(|c| format!("{base}/{c}"))
+            .collect();
+        let mut n = 0;
+        while let Some(p) = stack.pop() {
+            n += 1;
+            if let Some(node) = self.nodes.get(p.as_str()) {
+                stack.extend(node.children.iter().map(|c| format!("{p}/{c}")));
+            }
+        }
+        n
+    }
+
+    /// Iterates all (path, node) pairs in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.nodes.iter().map(|(k, v)| (&**k, v))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_tree_reports_like_zookeeper() {
+        let t = DataTree::new();
+        assert_eq!(t.node_count(), 5);
+        assert_eq!(t.get("/").unwrap().stat().cversion, -1);
+        assert_eq!(t.get("/zookeeper").unwrap().stat().cversion, -2);
+        assert_eq!(t.descendant_count("/"), 3);
+    }
+
+    #[test]
+    fn create_delete_stats() {
+        let mut t = DataTree::new();
+        t.create("/a", None, &Acl::open(), 0, 1, 5, 100).unwrap();
+        t.create(
+            "/a/b",
+            Some(Bytes::from_static(b"x")),
+            &Acl::open(),
+            0,
+            1,
+            6,
+            101,
+        )
+        .unwrap();
+        assert_eq!(
+            t.create("/a/b", None, &Acl::open(), 0, 2, 7, 1),
+            Err(Code::NodeExists)
+        );
+        t.delete("/a/b", 8).unwrap();
+        let a = t.get("/a").unwrap().stat();
+        assert_eq!((a.cversion, a.pzxid, a.num_children), (2, 8, 0));
+        assert_eq!(split_path("/a"), Some(("/", "a")));
+    }
+}
