@@ -25,7 +25,7 @@ C_DIR = os.path.join(HERE, "c")
 JAVA_CASES = [
     "create_modes", "create2_stat", "get_set_versions", "null_vs_empty_data",
     "delete_codes", "sequence_and_cversion", "container_reaped", "ttl_reaped",
-    "get_ephemerals", "all_children_number", "sync", "chroot",
+    "get_ephemerals", "all_children_number", "sync", "chroot", "builtin_nodes",
     "exists_watch", "getdata_watch", "children_watch", "default_watcher",
     "persistent_watch", "persistent_recursive_watch", "remove_watches",
     "ephemeral_close_events",
@@ -40,7 +40,7 @@ C_CASES = [
     "c_get_children2", "c_multi_success", "c_multi_failure", "c_acl_digest",
     "c_auth_failed", "c_exists_watch", "c_default_watcher",
     "c_children_watch_remove", "c_async_create_get", "c_ephemeral_close",
-    "c_bad_session_password",
+    "c_async_multi_sync", "c_bad_session_password",
 ]
 RUN_TIMEOUT = 180  # seconds per program; cases are individually bounded far below this
 

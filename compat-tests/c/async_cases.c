@@ -194,11 +194,56 @@ static const char *bad_password(const char *base) {
     return NULL;
 }
 
+struct rc_slot { counter *c; int rc; char value[512]; };
+
+static void void_done(int rc, const void *data) {
+    struct rc_slot *s = (struct rc_slot *)data;
+    s->rc = rc;
+    counter_bump(s->c, NULL);
+}
+
+static void string_done(int rc, const char *value, const void *data) {
+    struct rc_slot *s = (struct rc_slot *)data;
+    s->rc = rc;
+    snprintf(s->value, sizeof s->value, "%s", value ? value : "(null)");
+    counter_bump(s->c, NULL);
+}
+
+static const char *async_multi_sync(const char *base) {
+    OPEN(zh, NULL);
+    counter c;
+    counter_init(&c);
+    static struct rc_slot ok, bad, sy;
+    ok.c = bad.c = sy.c = &c;
+    zoo_op_t ops[2], bops[2];
+    zoo_op_result_t res[2], bres[2];
+    char b0[512], b1[512];
+    zoo_create_op_init(&ops[0], path_of(base, "m"), "x", 1, &ZOO_OPEN_ACL_UNSAFE, 0, b0, sizeof b0);
+    zoo_create_op_init(&ops[1], path_of(base, "m/q-"), NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT_SEQUENTIAL, b1, sizeof b1);
+    zoo_check_op_init(&bops[0], path_of(base, "m"), 0);
+    zoo_delete_op_init(&bops[1], path_of(base, "nope"), -1);
+    CHECK_RC("amulti", ZOK, zoo_amulti(zh, 2, ops, res, void_done, &ok));
+    CHECK_RC("amulti failing", ZOK, zoo_amulti(zh, 2, bops, bres, void_done, &bad));
+    CHECK_RC("async sync", ZOK, zoo_async(zh, base, string_done, &sy));
+    CHECK(counter_wait(&c, 3, WAIT_MS), "only %d of 3 completions", c.n);
+    CHECK_RC("amulti rc", ZOK, ok.rc);
+    CHECK_INT("res0", ZOK, res[0].err);
+    CHECK_INT("res1", ZOK, res[1].err);
+    CHECK_STR("seq path", path_of(base, "m/q-0000000000"), b1);
+    CHECK_RC("failing amulti rc", ZNONODE, bad.rc);
+    CHECK_INT("bres0", ZOK, bres[0].err);
+    CHECK_INT("bres1", ZNONODE, bres[1].err);
+    CHECK_RC("sync rc", ZOK, sy.rc);
+    CHECK_STR("sync path", base, sy.value);
+    return NULL;
+}
+
 void register_async_cases(void) {
     add_case("c_exists_watch", exists_watch);
     add_case("c_default_watcher", default_watch);
     add_case("c_children_watch_remove", children_watch);
     add_case("c_async_create_get", async_ops);
     add_case("c_ephemeral_close", ephemeral_close);
+    add_case("c_async_multi_sync", async_multi_sync);
     add_case("c_bad_session_password", bad_password);
 }

@@ -35,6 +35,7 @@ final class BasicCases {
         Main.add("all_children_number", BasicCases::allChildrenNumber);
         Main.add("sync", BasicCases::sync);
         Main.add("chroot", BasicCases::chroot);
+        Main.add("builtin_nodes", BasicCases::builtinNodes);
     }
 
     static String mk(ZooKeeper zk, String path, CreateMode m) throws Exception {
@@ -261,5 +262,33 @@ final class BasicCases {
         mk(zk, c.p("ch/y"), CreateMode.PERSISTENT);
         ev.expectSet(EventType.NodeCreated + " /y", EventType.NodeChildrenChanged + " /");
         Check.eq("ephemerals relative", Collections.emptyList(), cz.getEphemerals());
+    }
+
+    static void builtinNodes(Ctx c) throws Exception {
+        ZooKeeper zk = c.open();
+        Stat st = new Stat();
+        Check.eq("standalone config text", new byte[0], zk.getConfig(false, st));
+        // 3.8 standalone: all zero except aversion -1 (the node's ACL is set with version -1)
+        Check.eq("config stat", "0,0,0,0,0,0,-1,0,0,0,0", st.toString().trim());
+        Check.eq("config acl", Ids.READ_ACL_UNSAFE, zk.getACL("/zookeeper/config", null));
+        Check.code("config read-only", NOAUTH, () -> zk.setData("/zookeeper/config", A, -1));
+        Check.code("delete config", BADARGUMENTS, () -> zk.delete("/zookeeper/config", -1));
+        Check.code("delete quota", BADARGUMENTS, () -> zk.delete("/zookeeper/quota", -1));
+        List<String> kids = zk.getChildren("/zookeeper", false);
+        Check.that("/zookeeper children " + kids, kids.contains("config") && kids.contains("quota"));
+        Stat q = zk.exists("/zookeeper/quota", false);
+        Check.eq("quota zxids/times", "0 0 0 0", q.getCzxid() + " " + q.getMzxid() + " " + q.getCtime() + " " + q.getMtime());
+        Check.eq("root czxid", 0L, zk.exists("/", false).getCzxid());
+        Check.eq("empty path is invalid for the client", IllegalArgumentException.class,
+                thrown(() -> zk.exists("", false)));
+    }
+
+    static Class<?> thrown(Check.Action a) {
+        try {
+            a.run();
+        } catch (Exception e) {
+            return e.getClass();
+        }
+        return null;
     }
 }
