@@ -32,7 +32,7 @@ pub trait Codec: Sized {
 /// Decodes a value that must occupy exactly `input` (a whole frame or sub-buffer).
 pub fn decode_all<T: Codec>(input: &[u8]) -> Result<T, DecodeError> {
     match T::decode(input) {
-        Ok((rest, v)) if rest.is_empty() => Ok(v),
+        Ok(([], v)) => Ok(v),
         Ok((rest, _)) => Err(DecodeError::TrailingBytes(rest.len())),
         Err(e) => Err(finish_err(e)),
     }

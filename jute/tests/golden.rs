@@ -30,7 +30,7 @@ fn files_with(dir: &Path, pred: impl Fn(&str) -> bool) -> Vec<PathBuf> {
 }
 
 fn unhex(s: &str) -> Result<Vec<u8>, String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return Err(format!("odd hex length {}", s.len()));
     }
     (0..s.len())
