@@ -124,18 +124,15 @@ fn client_frame(f: &[u8], seen: &mut Seen) -> Result<(i32, OpCode), String> {
 }
 
 /// Checks one server frame after the handshake, using the xid → opcode map.
-fn server_frame(
-    f: &[u8],
-    pending: &mut HashMap<i32, OpCode>,
-    seen: &mut Seen,
-) -> Result<(), String> {
+fn server_frame(f: &[u8], pending: &HashMap<i32, OpCode>, seen: &mut Seen) -> Result<(), String> {
     let (h, body) = decode_prefix::<ReplyHeader>(f).map_err(|e| format!("header: {e}"))?;
     if h.xid == xid::NOTIFICATION {
         seen.notifications += 1;
         return same::<WatcherEvent>(body);
     }
-    let op = pending
-        .remove(&h.xid)
+    // Special xids (ping -2, auth -4, setWatches -8) repeat, so entries are kept.
+    let op = *pending
+        .get(&h.xid)
         .ok_or(format!("reply to unknown xid {}", h.xid))?;
     seen.replies += 1;
     match h.err {
@@ -148,11 +145,13 @@ fn server_frame(
     }
 }
 
-/// Checks a whole captured connection.
+/// Checks a whole captured connection. The capture interleaves the two directions only
+/// approximately (a reply may precede its request line), so all client frames are checked
+/// first to learn each xid's opcode, then all server frames.
 fn session(text: &str) -> Result<Seen, String> {
     let mut seen = Seen::default();
     let mut pending = HashMap::new();
-    let (mut connected_c, mut connected_s) = (false, false);
+    let mut frames = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -162,24 +161,28 @@ fn session(text: &str) -> Result<Seen, String> {
             .split_once(' ')
             .ok_or(format!("line {}: bad line", n + 1))?;
         let f = unhex(hex.trim()).map_err(|e| format!("line {}: {e}", n + 1))?;
-        let r = match dir {
-            "C" if !connected_c => {
-                connected_c = true;
-                same::<ConnectRequest>(&f)
-            }
-            "S" if !connected_s => {
-                connected_s = true;
-                same::<ConnectResponse>(&f)
-            }
-            "C" => client_frame(&f, &mut seen).map(|(x, op)| {
-                pending.insert(x, op);
-            }),
-            "S" => server_frame(&f, &mut pending, &mut seen),
-            d => Err(format!("unknown direction {d:?}")),
-        };
-        r.map_err(|e| format!("line {} ({dir}): {e}", n + 1))?;
+        frames.push((n + 1, dir.to_string(), f));
     }
-    if !connected_c {
+    for want in ["C", "S"] {
+        let mut first = true;
+        for (n, dir, f) in frames.iter().filter(|(_, d, _)| d == want) {
+            let r = match (dir.as_str(), first) {
+                ("C", true) => same::<ConnectRequest>(f),
+                ("S", true) => same::<ConnectResponse>(f),
+                ("C", false) => client_frame(f, &mut seen).map(|(x, op)| {
+                    pending.insert(x, op);
+                }),
+                (_, false) => server_frame(f, &pending, &mut seen),
+                _ => unreachable!(),
+            };
+            first = false;
+            r.map_err(|e| format!("line {n} ({dir}): {e}"))?;
+        }
+    }
+    if let Some((n, d, _)) = frames.iter().find(|(_, d, _)| d != "C" && d != "S") {
+        return Err(format!("line {n}: unknown direction {d:?}"));
+    }
+    if !frames.iter().any(|(_, d, _)| d == "C") {
         return Err("no ConnectRequest".into());
     }
     Ok(seen)
