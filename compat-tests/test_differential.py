@@ -111,7 +111,9 @@ class Trace:
     def norm(self, v):
         if isinstance(v, ZnodeStat):
             return ["stat", v.czxid - self.base, v.mzxid - self.base, v.pzxid - self.base,
-                    v.ctime == v.mtime, v.version, v.cversion, v.aversion,
+                    # ctime == mtime is only invariant for unmodified nodes; after a
+                    # setData it depends on whether both fell in the same millisecond.
+                    v.ctime == v.mtime if v.version == 0 else v.mtime >= v.ctime, v.version, v.cversion, v.aversion,
                     self.owners.get(v.ephemeralOwner, v.ephemeralOwner),
                     v.dataLength, v.numChildren]
         if isinstance(v, Exception):

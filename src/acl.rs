@@ -98,7 +98,10 @@ pub fn fixup(acl: &[Acl], ids: &[Id]) -> Option<Vec<Acl>> {
             "world" if a.id.id == "anyone" => push(a.clone()),
             "auth" => {
                 let mut any = false;
-                for i in ids.iter().filter(|i| is_authenticated_scheme(&i.scheme)) {
+                for i in java_order(ids)
+                    .into_iter()
+                    .filter(|i| is_authenticated_scheme(&i.scheme))
+                {
                     any = true;
                     push(Acl {
                         perms: a.perms,
@@ -115,6 +118,31 @@ pub fn fixup(acl: &[Acl], ids: &[Id]) -> Option<Vec<Acl>> {
         }
     }
     Some(out)
+}
+
+/// Java's `String.hashCode` over UTF-16 units.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, u| h.wrapping_mul(31).wrapping_add(u as i32))
+}
+
+/// A caller's ids in the order ZooKeeper iterates them: its auth-info set is hash-based,
+/// so whoAmI replies and `auth` ACL expansion follow Java's hash-table bucket order.
+pub fn java_order(ids: &[Id]) -> Vec<&Id> {
+    let mut n = 16usize;
+    while ids.len() * 4 > n * 3 {
+        n *= 2;
+    }
+    let bucket = |i: &Id| {
+        let h = 17i32
+            .wrapping_mul(37)
+            .wrapping_add(java_string_hash(&i.scheme));
+        let h = h.wrapping_mul(37).wrapping_add(java_string_hash(&i.id)) as u32;
+        ((h ^ (h >> 16)) & 0x7fff_ffff) as usize & (n - 1)
+    };
+    let mut v: Vec<&Id> = ids.iter().collect();
+    v.sort_by_key(|i| bucket(i));
+    v
 }
 
 /// Schemes whose ids count for the `auth` ACL scheme (ip does not).
@@ -249,6 +277,17 @@ mod tests {
             digest_id("user:password"),
             "user:tpUq/4Pn5A64fVZyQ0gOJ8ZWqkY="
         );
+    }
+
+    #[test]
+    fn java_hash_order_matches_zookeeper() {
+        let ids = [
+            Id::new("ip", "127.0.0.1"),
+            Id::new("digest", "super:lK75jTNcA+U9vtVEw5vB51mj/w4="),
+            Id::new("super", ""),
+        ];
+        let order: Vec<&str> = java_order(&ids).iter().map(|i| i.scheme.as_str()).collect();
+        assert_eq!(order, ["super", "digest", "ip"]);
     }
 
     #[test]

@@ -130,7 +130,10 @@ impl DataTree {
             t.insert_raw(p, empty_node(OPEN_ACL_ID));
         }
         let ro = t.acls.intern(&Acl::read_only());
-        t.insert_raw(CONFIG, empty_node(ro));
+        let mut config = empty_node(ro);
+        // ZooKeeper sets this ACL with version -1 after creating the node.
+        config.stat.aversion = -1;
+        t.insert_raw(CONFIG, config);
         t
     }
 

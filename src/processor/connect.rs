@@ -52,6 +52,17 @@ impl Core {
             return;
         }
         let id = req.session_id;
+        // As ZooKeeper: the session's previous connection is closed before the password
+        // is even checked.
+        if let Some(old) = self.session_conn.get(&id).copied() {
+            if old != conn_id {
+                info!(
+                    session = format_args!("0x{id:x}"),
+                    "closing the session's previous connection"
+                );
+                self.close_conn(old);
+            }
+        }
         let valid = req.passwd.as_ref() == password(id) && self.sessions.is_live(id);
         if !valid {
             info!(session = format_args!("0x{id:x}"), %peer, "invalid session on reconnect: expired or wrong password");
@@ -65,15 +76,6 @@ impl Core {
             self.frame(conn_id, |o| resp.encode(o));
             self.close_conn(conn_id);
             return;
-        }
-        if let Some(old) = self.session_conn.get(&id).copied() {
-            if old != conn_id {
-                info!(
-                    session = format_args!("0x{id:x}"),
-                    "closing the session's previous connection"
-                );
-                self.close_conn(old);
-            }
         }
         self.sessions.set_timeout(id, timeout, now);
         self.bind(conn_id, id);

@@ -102,13 +102,8 @@ impl<'a> ReadCtx<'a, '_> {
                 if r.path.contains('\0') {
                     return Err(Code::BadArguments);
                 }
-                let n = match self.tree.get(&r.path) {
-                    Some(n) => {
-                        self.check(&self.tree.acl_of(n), acl::READ)?;
-                        Some(n)
-                    }
-                    None => None,
-                };
+                // ZooKeeper 3.8.0 (the reference here) does not check READ on exists.
+                let n = self.tree.get(&r.path);
                 if r.watch {
                     self.watch(false, &r.path);
                 }
@@ -158,9 +153,8 @@ impl<'a> ReadCtx<'a, '_> {
             }
             Request::Sync(r) => Ok(ReadOk::Path(r.path.clone())),
             Request::WhoAmI => Ok(ReadOk::WhoAmI(
-                self.ids
-                    .iter()
-                    .filter(|i| i.scheme != "super")
+                acl::java_order(self.ids)
+                    .into_iter()
                     .map(|i| ClientInfo {
                         auth_scheme: i.scheme.clone(),
                         user: match i.scheme.as_str() {
