@@ -6,7 +6,6 @@ use jute::consts::perms;
 use jute::data::{Acl, Id};
 use sha1::{Digest, Sha1};
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 /// `user:base64(sha1("user:password"))`, the id a digest `addauth` yields.
@@ -41,43 +40,34 @@ fn id_matches(acl_id: &Id, caller: &str) -> bool {
     }
 }
 
-/// Parses `addr` or `addr/bits`.
-fn parse_cidr(s: &str) -> Option<(IpAddr, u32)> {
+/// Parses `a.b.c.d` or `a.b.c.d/bits`. ZooKeeper 3.8.0's ip provider understands IPv4
+/// only, so IPv6 ids are invalid ACLs and never match.
+fn parse_cidr(s: &str) -> Option<([u8; 4], u32)> {
     let (addr, bits) = match s.split_once('/') {
         Some((a, b)) => (a, Some(b.parse::<u32>().ok()?)),
         None => (s, None),
     };
-    let addr: IpAddr = addr.parse().ok()?;
-    let max = if addr.is_ipv4() { 32 } else { 128 };
-    let bits = bits.unwrap_or(max);
-    (bits <= max).then_some((addr, bits))
+    let addr = parse_v4(addr)?;
+    let bits = bits.unwrap_or(32);
+    (bits <= 32).then_some((addr, bits))
 }
 
-fn ip_bytes(a: IpAddr) -> Vec<u8> {
-    match a {
-        IpAddr::V4(v) => v.octets().to_vec(),
-        IpAddr::V6(v) => v.octets().to_vec(),
+fn parse_v4(s: &str) -> Option<[u8; 4]> {
+    let mut out = [0u8; 4];
+    let mut parts = s.split('.');
+    for b in out.iter_mut() {
+        *b = parts.next()?.parse().ok()?;
     }
+    parts.next().is_none().then_some(out)
 }
 
-/// IP ACL match: both addresses masked to the ACL's prefix length; v4 never matches v6.
+/// IP ACL match: both addresses masked to the ACL's prefix length.
 pub fn ip_matches(acl_id: &str, caller: &str) -> bool {
-    let (Some((net, bits)), Ok(addr)) = (parse_cidr(acl_id), caller.parse::<IpAddr>()) else {
+    let (Some((net, bits)), Some(addr)) = (parse_cidr(acl_id), parse_v4(caller)) else {
         return false;
     };
-    if net.is_ipv4() != addr.is_ipv4() {
-        return false;
-    }
-    let (n, a) = (ip_bytes(net), ip_bytes(addr));
-    let mut left = bits;
-    for (x, y) in n.iter().zip(a.iter()) {
-        let mask: u8 = if left >= 8 { 0xff } else { !(0xffu8 >> left) };
-        if x & mask != y & mask {
-            return false;
-        }
-        left = left.saturating_sub(8);
-    }
-    true
+    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    u32::from_be_bytes(net) & mask == u32::from_be_bytes(addr) & mask
 }
 
 /// Validates and expands an ACL list as ZooKeeper's fixupACL does: drops duplicates,
@@ -296,6 +286,8 @@ mod tests {
         assert!(ip_matches("127.0.0.0/8", "127.1.2.3"));
         assert!(!ip_matches("10.0.0.0/8", "127.1.2.3"));
         assert!(!ip_matches("::1", "127.0.0.1"));
+        assert!(ip_matches("0.0.0.0/0", "10.1.1.1"));
+        assert_eq!(fixup(&[Acl { perms: 1, id: Id::new("ip", "::1") }], &[]), None);
     }
 
     #[test]
