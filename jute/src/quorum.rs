@@ -169,9 +169,14 @@ impl Codec for Notification {
         let (i, peer_epoch) = i64::decode(i)?;
         n.peer_epoch = Some(peer_epoch);
         let (i, version) = i32::decode(i)?;
+        // Java ignores the version word of a 40-byte (3.4) message: no config follows, so
+        // anything above 1 there reads as 1 (and a 40-byte form never aliases a 44-byte one).
+        if total == 40 {
+            n.version = Some(version.min(1));
+            return Ok((i, n));
+        }
         n.version = Some(version);
-        // Java ignores the version word of a 40-byte (3.4) message.
-        if total == 40 || !Notification::has_config(n.version) {
+        if !Notification::has_config(n.version) {
             return Ok((i, n));
         }
         let (i, config) = Bytes::decode(i)?;
@@ -220,6 +225,9 @@ mod tests {
         n.version = Some(1);
         assert_eq!(n.to_bytes().len(), 40);
         assert_eq!(decode_all::<Notification>(&n.to_bytes()), Ok(n.clone()));
+        let mut forty = n.to_bytes().to_vec();
+        forty[36..40].copy_from_slice(&2i32.to_be_bytes());
+        assert_eq!(decode_all::<Notification>(&forty), Ok(n.clone()));
         n.version = Some(2);
         n.config = Bytes::from_static(b"server.1=a:1:2");
         assert_eq!(n.to_bytes().len(), 44 + 14);
