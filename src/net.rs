@@ -8,7 +8,7 @@ use crate::watch::ConnId;
 use bytes::{Buf, BytesMut};
 use jute::proto::{ConnectRequest, ReplyHeader, RequestHeader};
 use jute::request::Request;
-use jute::{decode_all, decode_prefix, Codec, DecodeError};
+use jute::{decode_all, decode_prefix, Codec, DecodeError, OpCode};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -227,29 +227,29 @@ async fn process_frames(
             }
         } else {
             match decode_request(body) {
-                Ok((xid, req)) => Event::Request {
-                    conn: id,
-                    xid,
-                    req,
-                    received,
-                },
-                Err((Some(xid), DecodeError::UnknownValue { what, value }))
-                    if what.contains("opcode") =>
-                {
-                    warn!(%peer, "closing connection: unimplemented opcode {value}");
+                Decoded::Request(xid, req) => Event::Request { conn: id, xid, req, received },
+                Decoded::Undecodable(xid, op, e) => {
+                    // As ZooKeeper: a known op whose record does not parse gets
+                    // MarshallingError, and the connection stays open.
+                    warn!(%peer, ?op, "malformed request body: {e}; answering MarshallingError");
+                    Event::BadRequest { conn: id, xid, op, received }
+                }
+                Decoded::Ignored(op) => {
+                    // ZooKeeper 3.8 silently drops a bare check (13): no reply at all.
+                    debug!(%peer, op, "ignoring request that is only valid inside a multi");
+                    buf.advance(4 + len);
+                    continue;
+                }
+                Decoded::Unimplemented(xid, op) => {
+                    warn!(%peer, op, "closing connection: unimplemented opcode");
                     let mut out = BytesMut::new();
                     jute::frame::put_frame(&mut out, |o| {
-                        ReplyHeader {
-                            xid,
-                            zxid: 0,
-                            err: jute::Code::Unimplemented.code(),
-                        }
-                        .encode(o)
+                        ReplyHeader { xid, zxid: 0, err: jute::Code::Unimplemented.code() }.encode(o)
                     });
                     return Step::Close(Some(out));
                 }
-                Err((_, e)) => {
-                    warn!(%peer, "closing connection: malformed request: {e}");
+                Decoded::Malformed(e) => {
+                    warn!(%peer, "closing connection: malformed request header: {e}");
                     return Step::Close(None);
                 }
             }
@@ -261,12 +261,36 @@ async fn process_frames(
     }
 }
 
-/// Decodes RequestHeader + body; on failure returns the xid if the header was readable.
-fn decode_request(body: &[u8]) -> Result<(i32, Request), (Option<i32>, DecodeError)> {
-    let (h, rest) = decode_prefix::<RequestHeader>(body).map_err(|e| (None, e))?;
-    Request::decode(h.op, rest)
-        .map(|r| (h.xid, r))
-        .map_err(|e| (Some(h.xid), e))
+/// What a request frame turned out to be.
+enum Decoded {
+    Request(i32, Request),
+    /// A known opcode whose body does not parse.
+    Undecodable(i32, OpCode, DecodeError),
+    /// An opcode ZooKeeper accepts but never answers outside a multi (check).
+    Ignored(i32),
+    /// An opcode ZooKeeper does not serve: Unimplemented, then close.
+    Unimplemented(i32, i32),
+    /// Not even a request header.
+    Malformed(DecodeError),
+}
+
+/// Decodes RequestHeader + body, classifying failures as ZooKeeper does.
+fn decode_request(body: &[u8]) -> Decoded {
+    let (h, rest) = match decode_prefix::<RequestHeader>(body) {
+        Ok(x) => x,
+        Err(e) => return Decoded::Malformed(e),
+    };
+    let op = match OpCode::try_from(h.op) {
+        Ok(OpCode::Check) => return Decoded::Ignored(h.op),
+        Ok(OpCode::Notification | OpCode::Error | OpCode::CreateSession) | Err(_) => {
+            return Decoded::Unimplemented(h.xid, h.op)
+        }
+        Ok(op) => op,
+    };
+    match Request::decode(h.op, rest) {
+        Ok(r) => Decoded::Request(h.xid, r),
+        Err(e) => Decoded::Undecodable(h.xid, op, e),
+    }
 }
 
 /// Answers a four-letter word: disabled ones get ZooKeeper's refusal text.

@@ -67,6 +67,8 @@ pub enum Event {
         req: Request,
         received: Instant,
     },
+    /// A well-framed request of a known opcode whose body did not decode.
+    BadRequest { conn: ConnId, xid: i32, op: OpCode, received: Instant },
     /// The socket closed (or the connection task gave up on bad input).
     Closed { conn: ConnId },
     /// A four-letter word; the text answer goes back on `reply`.
@@ -89,6 +91,8 @@ enum Queued {
         req: Request,
         received: Instant,
     },
+    /// An error reply (e.g. MarshallingError for an undecodable read) waiting its turn.
+    Fail { xid: i32, code: Code },
 }
 
 /// Per-connection counters for `stat`, `cons` and `mntr`.
@@ -287,6 +291,10 @@ impl Core {
                 self.stats.packets_received += 1;
                 self.on_request(conn, xid, req, received)
             }
+            Event::BadRequest { conn, xid, op, received } => {
+                self.stats.packets_received += 1;
+                self.on_bad_request(conn, xid, op, received)
+            }
             Event::Closed { conn } => self.drop_conn(conn),
             Event::FourLetter { cmd, reply } => {
                 let _ = reply.send(self.four_letter(&cmd));
@@ -361,6 +369,29 @@ impl Core {
         }
     }
 
+    /// An undecodable request body: a write still takes a zxid as an error txn, a read gets
+    /// MarshallingError in its turn, as in ZooKeeper.
+    fn on_bad_request(&mut self, conn_id: ConnId, xid: i32, op: OpCode, received: Instant) {
+        let Some(conn) = self.conns.get_mut(&conn_id) else { return };
+        if conn.closing {
+            return;
+        }
+        conn.stats.received += 1;
+        let Some(session) = conn.session else {
+            self.close_conn(conn_id);
+            return;
+        };
+        let code = Code::MarshallingError;
+        if op.is_write() || op == OpCode::Reconfig {
+            let origin = Origin::Client { conn: conn_id, xid, op, received };
+            self.propose_result(Some(conn_id), session, xid, Err(code), origin);
+        } else if !conn.queue.is_empty() {
+            conn.queue.push_back(Queued::Fail { xid, code });
+        } else {
+            self.reply_header(conn_id, xid, self.tree.last_processed_zxid, code.code());
+        }
+    }
+
     /// Prepares a write into a txn with the next zxid, logs it and tracks it until applied.
     fn propose(
         &mut self,
@@ -371,7 +402,6 @@ impl Core {
         origin: Origin,
     ) {
         let zxid = self.last_zxid + 1;
-        let time = wall_ms();
         let no_ids: &[Id] = &[];
         let ids = conn
             .and_then(|c| self.conns.get(&c))
@@ -408,13 +438,28 @@ impl Core {
             Request::Reconfig(_) => Err(Code::ReconfigDisabled),
             _ => Err(Code::Unimplemented),
         };
+        let r = match r {
+            Ok((k, b)) => Ok((k, b, p.commit())),
+            Err(code) => Err(code),
+        };
+        self.propose_result(conn, session, cxid, r, origin);
+    }
+
+    /// Logs a prepared txn (or an error txn for a failed prepare) with the next zxid and
+    /// queues the connection behind it.
+    fn propose_result(
+        &mut self,
+        conn: Option<ConnId>,
+        session: i64,
+        cxid: i32,
+        r: Result<(OpCode, TxnBody, Vec<String>), Code>,
+        origin: Origin,
+    ) {
+        let zxid = self.last_zxid + 1;
+        let time = wall_ms();
         let (kind, body, touched) = match r {
-            Ok((k, b)) => (k, b, p.commit()),
-            Err(code) => (
-                OpCode::Error,
-                TxnBody::Error(ErrorTxn { err: code.code() }),
-                Vec::new(),
-            ),
+            Ok(x) => x,
+            Err(code) => (OpCode::Error, TxnBody::Error(ErrorTxn { err: code.code() }), Vec::new()),
         };
         let header = TxnHeader {
             client_id: session,
@@ -528,11 +573,16 @@ impl Core {
             let Some(conn) = self.conns.get_mut(&conn_id) else {
                 return;
             };
-            if conn.closing || !matches!(conn.queue.front(), Some(Queued::Read { .. })) {
+            if conn.closing || matches!(conn.queue.front(), None | Some(Queued::Write(_))) {
                 return;
             }
-            let Some(Queued::Read { xid, req, received }) = conn.queue.pop_front() else {
-                return;
+            let (xid, req, received) = match conn.queue.pop_front() {
+                Some(Queued::Read { xid, req, received }) => (xid, req, received),
+                Some(Queued::Fail { xid, code }) => {
+                    self.reply_header(conn_id, xid, self.tree.last_processed_zxid, code.code());
+                    continue;
+                }
+                _ => return,
             };
             let Some(session) = conn.session else { return };
             let live = self.sessions.is_live(session);
