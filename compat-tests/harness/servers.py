@@ -47,14 +47,18 @@ class Server:
     """One server process.  kind: 'zookeeper' or 'rzk'."""
 
     def __init__(self, kind, tick_time=2000, min_session_timeout=None,
-                 max_session_timeout=None, extra_cfg=None):
+                 max_session_timeout=None, extra_cfg=None, data_dir=None):
+        """data_dir: use this EXISTING dataDir (never removed by cleanup)."""
         self.kind = kind
         self.port = free_port()
         self.host = "127.0.0.1"
         self.hosts = "%s:%d" % (self.host, self.port)
         self.dir = tempfile.mkdtemp(prefix="compat-%s-" % kind)
-        self.data_dir = os.path.join(self.dir, "data")
-        os.mkdir(self.data_dir)
+        if data_dir is None:
+            self.data_dir = os.path.join(self.dir, "data")
+            os.mkdir(self.data_dir)
+        else:
+            self.data_dir = data_dir
         self.cfg = os.path.join(self.dir, "zoo.cfg")
         self.log = os.path.join(self.dir, "server.log")
         lines = ["tickTime=%d" % tick_time, "dataDir=" + self.data_dir,
@@ -124,6 +128,18 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        self.proc = None
+
+    @property
+    def pid(self):
+        return None if self.proc is None else self.proc.pid
+
+    def kill9(self):
+        """SIGKILL the server by PID (no shutdown hooks); start() may be called again."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
         self.proc = None
 
     def cleanup(self):
