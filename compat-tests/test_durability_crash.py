@@ -7,6 +7,8 @@ and checks, per session, that the visible state is exactly a prefix of the ops
 sent (no holes, no half-applied multi, values intact) that contains every
 acknowledged op, and that the server's zxid is >= the highest acknowledged
 zxid (a client that saw it can reconnect; the next write's zxid is higher).
+For rzk, the last iteration restarts into the real ZooKeeper instead, which
+must pass the same checks on the dataDir rzk left (torn tail and all).
 
 Env: RZK_CRASH_ITERATIONS (default 5), RZK_CRASH_SEED (default: time based,
 printed), RZK_CRASH_MAX_DELAY (seconds before the kill, default 0.6).
@@ -36,6 +38,8 @@ def test_kill9_loop(kind):
     rng = random.Random(seed)
     srv = servers.Server(kind, extra_cfg=CFG).start()
     history = []  # (iteration, writers, descendant count after its check)
+    others = []
+    top_zxid = 0  # highest zxid any client has seen
     try:
         c = connect(srv)
         assert c.create("/crash").err == 0
@@ -60,28 +64,42 @@ def test_kill9_loop(kind):
                 t.join(timeout=35)
                 assert not t.is_alive(), "writer did not notice the kill"
             acked = [z for w in ws for (_, z, _) in w.acked]
-            top_zxid = max(acked, default=0)
+            top_zxid = max(acked + [top_zxid])
             print("iteration %d: kill after %.3fs, sent %d, acked %d, max acked zxid %#x"
                   % (it, delay, sum(w.sent for w in ws), len(acked), top_zxid))
 
-            srv.start()
-            # a client that saw top_zxid must be accepted (ZooKeeper refuses a lastZxid
-            # ahead of its own by closing the connection)
-            c = connect(srv, last_zxid=top_zxid)
-            tree = read_tree(c, top)
-            problems = [p for w in ws for p in w.verify(tree)]
-            if history:  # the previous iteration's data survived a second crash
-                prev_it, prev_ws, _ = history[-1]
-                prev = read_tree(c, "/crash/i%d" % prev_it)
-                problems += [p for w in prev_ws for p in w.verify(prev)]
-            for old_it, _, count in history:
-                n = c.get_all_children_number("/crash/i%d" % old_it)
-                if (n.err, n.value) != (0, count):
-                    problems.append("/crash/i%d: %r descendants, had %d" % (old_it, n, count))
-            assert problems == [], "seed %d iteration %d:\n%s" % (seed, it, "\n".join(problems))
-            nxt = c.set_data("/crash", b"%d" % it)
-            assert nxt.err == 0 and nxt.zxid > top_zxid, (nxt, top_zxid)
+            if kind == "rzk" and it == ITERATIONS - 1:
+                # the last crash's dataDir (torn tail and all) must be readable by ZooKeeper
+                reader = servers.Server("zookeeper", extra_cfg=CFG, data_dir=srv.data_dir)
+                others.append(reader.start())
+            else:
+                reader = srv.start()
+            tree, top_zxid = check(reader, top_zxid, it, ws, history, seed)
             history.append((it, ws, len(tree) - 1))
-            c.close()
     finally:
-        srv.cleanup()
+        for x in others + [srv]:
+            x.cleanup()
+
+
+def check(srv, top_zxid, it, ws, history, seed):
+    """Verify iteration `it` (writers ws) and the older ones; returns its tree and
+    the zxid of a write made after the check."""
+    # a client that saw top_zxid must be accepted (ZooKeeper refuses a lastZxid
+    # ahead of its own by closing the connection)
+    c = connect(srv, last_zxid=top_zxid)
+    tree = read_tree(c, "/crash/i%d" % it)
+    problems = [p for w in ws for p in w.verify(tree)]
+    if history:  # the previous iteration's data survived a second crash
+        prev_it, prev_ws, _ = history[-1]
+        prev = read_tree(c, "/crash/i%d" % prev_it)
+        problems += [p for w in prev_ws for p in w.verify(prev)]
+    for old_it, _, count in history:
+        n = c.get_all_children_number("/crash/i%d" % old_it)
+        if (n.err, n.value) != (0, count):
+            problems.append("/crash/i%d: %r descendants, had %d" % (old_it, n, count))
+    assert problems == [], "%s, seed %d iteration %d:\n%s" % (srv.kind, seed, it,
+                                                             "\n".join(problems))
+    nxt = c.set_data("/crash", b"%d" % it)
+    assert nxt.err == 0 and nxt.zxid > top_zxid, (srv.kind, nxt, top_zxid)
+    c.close()
+    return tree, nxt.zxid
