@@ -62,6 +62,9 @@ pub struct Config {
     pub container_check_interval_ms: u64,
     pub container_max_per_minute: u32,
     pub container_max_never_used_interval_ms: u64,
+    /// `zookeeper.nio.sessionlessCnxnTimeout`: a connection with no session handshake by
+    /// then is closed.
+    pub sessionless_cnxn_timeout: std::time::Duration,
     /// Every key/property as given, for `conf`/`envi` and features not modelled yet.
     pub properties: BTreeMap<String, String>,
     /// Non-fatal findings (unknown keys, values ZooKeeper would also ignore), for the log.
@@ -134,6 +137,7 @@ impl Default for Config {
             container_check_interval_ms: 60_000,
             container_max_per_minute: 10_000,
             container_max_never_used_interval_ms: 0,
+            sessionless_cnxn_timeout: std::time::Duration::from_millis(10_000),
             properties: BTreeMap::new(),
             warnings: Vec::new(),
             myid: None,
@@ -1341,6 +1345,9 @@ fn apply_system_properties(p: &mut Parser) -> Result<(), ConfigError> {
     }
     if let Some(v) = p.num::<u64>("znode.container.maxNeverUsedIntervalMs")? {
         p.cfg.container_max_never_used_interval_ms = v;
+    }
+    if let Some(v) = p.num::<u64>("zookeeper.nio.sessionlessCnxnTimeout")? {
+        p.cfg.sessionless_cnxn_timeout = std::time::Duration::from_millis(v);
     }
     // FourLetterCommands: the list, `*` = all; srvr always; isro iff exactly "true".
     let mut list: Vec<String> = Vec::new();

@@ -146,6 +146,9 @@ async fn connection(
     }
     let mut handshaken = false;
     let max = cfg.jute_max_buffer;
+    // ZooKeeper closes connections that have no session after
+    // zookeeper.nio.sessionlessCnxnTimeout (10 s by default).
+    let handshake_deadline = tokio::time::Instant::now() + cfg.sessionless_cnxn_timeout;
     loop {
         match process_frames(&mut buf, &mut handshaken, id, peer, max, &core).await {
             Step::Continue => {}
@@ -161,6 +164,10 @@ async fn connection(
             }
         }
         tokio::select! {
+            _ = tokio::time::sleep_until(handshake_deadline), if !handshaken => {
+                debug!(%peer, "closing connection: no session handshake in time");
+                break;
+            }
             r = sock.read_buf(&mut buf) => match r {
                 Ok(0) => break,
                 Ok(_) => {}

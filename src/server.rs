@@ -17,7 +17,9 @@ pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
     std::fs::create_dir_all(&cfg.data_dir)?;
     let listener = crate::net::bind(&cfg)?;
     crate::net::log_listening(&listener);
-    let (tx, rx) = mpsc::channel(16 * 1024);
+    // globalOutstandingLimit bounds requests queued for the core: connection tasks stop
+    // reading while it is full, as ZooKeeper throttles its sockets.
+    let (tx, rx) = mpsc::channel(cfg.global_outstanding_limit.max(64) as usize);
     let (_committed_tx, committed_rx) = mpsc::unbounded_channel();
     let core = Core::new(cfg.clone(), DataTree::new(), Box::new(MemLog::default()));
     tokio::spawn(processor::run(core, rx, committed_rx));
