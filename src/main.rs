@@ -1,4 +1,4 @@
-//! The `rzk` command: start the server, print the version.
+//! The `rzk` command: start the server, print the version, dump txn logs and snapshots.
 
 use clap::{Parser, Subcommand};
 use rzk::config::{jvm_flags_from_env, Config};
@@ -22,6 +22,29 @@ enum Cmd {
     },
     /// Print the version.
     Version,
+    /// Txn log tools.
+    Log {
+        #[command(subcommand)]
+        cmd: FileCmd,
+    },
+    /// Snapshot tools.
+    Snapshot {
+        #[command(subcommand)]
+        cmd: FileCmd,
+    },
+}
+
+/// What to do with a txn log or snapshot file.
+#[derive(Subcommand)]
+enum FileCmd {
+    /// Print every entry (ZooKeeper's or rzk's file) readably.
+    Dump {
+        /// The file (`log.<zxid>` / `snapshot.<zxid>`).
+        file: PathBuf,
+        /// One JSON object per txn (logs) or one JSON document (snapshots).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -36,6 +59,30 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Start { config } => start(config),
+        Cmd::Log {
+            cmd: FileCmd::Dump { file, json },
+        } => dump(rzk::persist::dump::dump_log(
+            &file,
+            json,
+            &mut std::io::stdout().lock(),
+        )),
+        Cmd::Snapshot {
+            cmd: FileCmd::Dump { file, json },
+        } => dump(rzk::persist::dump::dump_snapshot(
+            &file,
+            json,
+            &mut std::io::stdout().lock(),
+        )),
+    }
+}
+
+fn dump(r: Result<(), rzk::persist::PersistError>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rzk: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

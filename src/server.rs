@@ -1,9 +1,7 @@
 //! Wires a standalone server together: config → data tree → core task → client port.
 
 use crate::config::Config;
-use crate::persist::MemLog;
 use crate::processor::{self, Core};
-use crate::tree::DataTree;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tracing::info;
@@ -20,8 +18,13 @@ pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
     // globalOutstandingLimit bounds requests queued for the core: connection tasks stop
     // reading while it is full, as ZooKeeper throttles its sockets.
     let (tx, rx) = mpsc::channel(cfg.global_outstanding_limit.max(64) as usize);
-    let (_committed_tx, committed_rx) = mpsc::unbounded_channel();
-    let core = Core::new(cfg.clone(), DataTree::new(), Box::new(MemLog::default()));
+    let (committed_tx, committed_rx) = mpsc::unbounded_channel();
+    // persist: recover the tree and sessions from disk, start the txn-log writer.
+    let (tree, sessions, log) = crate::persist::start(&cfg, committed_tx)?;
+    let mut core = Core::new(cfg.clone(), tree, log);
+    for (id, timeout_ms) in sessions {
+        core.restore_session(id, timeout_ms);
+    }
     tokio::spawn(processor::run(core, rx, committed_rx));
     info!(version = crate::admin::VERSION, "rzk serving standalone");
     crate::net::serve(listener, cfg, tx).await

@@ -11,6 +11,8 @@ mod connect;
 pub mod prep;
 mod read;
 mod reply;
+// persist: restored sessions and failed log writes (restore.rs).
+mod restore;
 
 use crate::acl;
 use crate::config::Config;
@@ -741,6 +743,12 @@ impl Core {
         if let Some(z) = self.log.flush() {
             self.commit_up_to(z);
         }
+        // persist: writes the log could not make durable are answered with errors.
+        while let Some(f) = self.log.take_failure() {
+            self.fail_from(f);
+        }
+        // persist: a fuzzy snapshot in progress serializes its next bounded chunk.
+        self.log.between_batches(&self.tree, &self.sessions);
         let dirty = std::mem::take(&mut self.dirty);
         for &id in &dirty {
             let Some(conn) = self.conns.get_mut(&id) else {

@@ -1,0 +1,383 @@
+//! Start-up recovery (PROTOCOL.md §6.5): load the newest valid snapshot, replay the txn
+//! logs after it through the live server's [`Applier`], drop ephemerals of sessions that
+//! did not survive, and write a fresh snapshot.
+//!
+//! Damage is never silently skipped: a torn tail of the *last* log (a write the crash
+//! interrupted, so never acknowledged) is truncated with a warning naming file and
+//! offset; anything else — a checksum mismatch or garbage with data after it, a txn
+//! that does not decode, missing txns between files — stops start-up with an error that
+//! names the file and offset.
+
+use crate::acl::OPEN_ACL_ID;
+use crate::config::Config;
+use crate::persist::logfile::{self, LogEnd, HEADER_LEN};
+use crate::persist::snapshot::{self, SnapSink};
+use crate::persist::{files, PersistError};
+use crate::processor::apply::{Applier, Trigger, TxnResult};
+use crate::tree::{split_path, DataTree, Node};
+use bytes::Bytes;
+use jute::data::{Acl, StatPersisted};
+use jute::txn::{TxnBody, TxnEntry};
+use jute::{Code, OpCode};
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use tracing::{info, warn};
+
+/// What recovery hands the server.
+#[derive(Debug)]
+pub struct Recovered {
+    /// The tree; `last_processed_zxid` is where the zxid continues.
+    pub tree: DataTree,
+    /// Restored sessions (id, timeout ms), sorted by id.
+    pub sessions: Vec<(i64, u32)>,
+    /// The snapshot loaded, if any.
+    pub snapshot: Option<PathBuf>,
+    /// Txns replayed from the logs.
+    pub replayed: u64,
+}
+
+/// Where and how to recover.
+#[derive(Debug, Clone)]
+pub struct RecoveryOptions {
+    /// Snapshot version-2 directory.
+    pub snap_dir: PathBuf,
+    /// Txn-log version-2 directory.
+    pub log_dir: PathBuf,
+    /// `zookeeper.snapshot.trust.empty`: replay logs onto an empty tree when no snapshot exists.
+    pub trust_empty: bool,
+    /// fsync the start-up snapshot.
+    pub fsync: bool,
+    /// Write the start-up snapshot (ZooKeeper always does; tools may not).
+    pub write_snapshot: bool,
+}
+
+impl RecoveryOptions {
+    /// Options from the server configuration.
+    pub fn from_config(cfg: &Config) -> RecoveryOptions {
+        let trust_empty = cfg
+            .system_properties
+            .get("zookeeper.snapshot.trust.empty")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        RecoveryOptions {
+            snap_dir: files::version_dir(&cfg.data_dir),
+            log_dir: files::version_dir(&cfg.data_log_dir),
+            trust_empty,
+            fsync: cfg.force_sync,
+            write_snapshot: true,
+        }
+    }
+}
+
+/// Builds a tree (and session table) from snapshot items.
+struct TreeSink {
+    tree: DataTree,
+    sessions: HashMap<i64, u32>,
+    unknown_acls: u64,
+}
+
+impl SnapSink for TreeSink {
+    fn session(&mut self, id: i64, timeout: i32) {
+        self.sessions.insert(id, timeout.max(0) as u32);
+    }
+    fn acl(&mut self, id: i64, acl: Vec<Acl>) {
+        self.tree.acls.insert_with_id(id, acl);
+    }
+    fn node(
+        &mut self,
+        path: String,
+        data: Option<Bytes>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> Result<(), String> {
+        let path = if path.is_empty() { "/" } else { path.as_str() };
+        if path != "/" {
+            let Some((parent, name)) = split_path(path) else {
+                return Err(format!("invalid node path {path:?}"));
+            };
+            if name.is_empty() || self.tree.get(parent).is_none() {
+                return Err(format!("node {path} comes before its parent {parent}"));
+            }
+        }
+        if acl != OPEN_ACL_ID {
+            if self.tree.acls.get(acl).is_empty() {
+                self.unknown_acls += 1;
+            } else {
+                self.tree.acls.add_ref(acl);
+            }
+        }
+        let node = Node {
+            data,
+            acl,
+            stat,
+            children: HashSet::new(),
+        };
+        self.tree.insert_raw(path, node);
+        Ok(())
+    }
+}
+
+/// Loads one snapshot file; the tree's zxid is the one in the file name.
+pub fn load_snapshot(
+    path: &Path,
+    zxid: i64,
+) -> Result<(DataTree, HashMap<i64, u32>), PersistError> {
+    if files::is_compressed(path) {
+        return Err(PersistError::file(
+            path,
+            "compressed snapshots (zookeeper.snapshot.compression.method) are not supported",
+        ));
+    }
+    let bytes = fs::read(path).map_err(|e| PersistError::io(path, e))?;
+    if !snapshot::looks_complete(&bytes) {
+        return Err(PersistError::file(
+            path,
+            "incomplete snapshot (does not end with the seal)",
+        ));
+    }
+    let mut sink = TreeSink {
+        tree: DataTree::empty(),
+        sessions: HashMap::new(),
+        unknown_acls: 0,
+    };
+    snapshot::read(&bytes, &mut sink).map_err(|(o, m)| PersistError::at(path, o, m))?;
+    if sink.tree.get("/").is_none() {
+        return Err(PersistError::file(path, "snapshot has no root node"));
+    }
+    if sink.unknown_acls > 0 {
+        warn!(file = %path.display(), nodes = sink.unknown_acls, "nodes refer to ACL ids missing from the snapshot's ACL map");
+    }
+    let mut tree = sink.tree;
+    tree.last_processed_zxid = zxid;
+    Ok((tree, sink.sessions))
+}
+
+/// Applies one logged txn during replay, with ZooKeeper's fuzzy-snapshot tolerance:
+/// NodeExists/NoNode results are ignored; a create that finds its node already there
+/// still moves the parent's cversion/pzxid forward (DataTree.processTxn), and a delete
+/// that finds its node already gone still moves the parent's pzxid forward
+/// (DataTree.deleteNode). createSession/closeSession add/remove sessions.
+pub fn apply_txn(
+    tree: &mut DataTree,
+    sessions: &mut HashMap<i64, u32>,
+    e: &TxnEntry,
+    triggers: &mut Vec<Trigger>,
+) {
+    let h = &e.header;
+    let r = Applier {
+        tree,
+        want_triggers: false,
+        triggers,
+    }
+    .apply(h, h.kind, &e.body);
+    fuzzy_fixup(tree, h.kind, &e.body, &r, h.zxid);
+    match &e.body {
+        TxnBody::CreateSession(t) => {
+            sessions.insert(h.client_id, t.timeout.max(0) as u32);
+        }
+        TxnBody::CloseSession(_) => {
+            sessions.remove(&h.client_id);
+        }
+        _ => {}
+    }
+    tree.last_processed_zxid = h.zxid;
+}
+
+/// The parent-stat repairs ZooKeeper makes when a replayed txn meets the fuzzy state.
+fn fuzzy_fixup(tree: &mut DataTree, kind: i32, body: &TxnBody, r: &TxnResult, zxid: i64) {
+    let bump_pzxid = |tree: &mut DataTree, path: &str| {
+        if let Some((parent, _)) = split_path(path) {
+            if let Some(p) = tree.get_mut(parent) {
+                if zxid > p.stat.pzxid {
+                    p.stat.pzxid = zxid;
+                }
+            }
+        }
+    };
+    match (body, r) {
+        (TxnBody::Create(c), TxnResult::Error(Code::NodeExists))
+            if kind == OpCode::Create.code() =>
+        {
+            if let Some(p) = split_path(&c.path).and_then(|(parent, _)| tree.get_mut(parent)) {
+                let cv = if c.parent_cversion == -1 {
+                    p.stat.cversion + 1
+                } else {
+                    c.parent_cversion
+                };
+                if cv > p.stat.cversion {
+                    p.stat.cversion = cv;
+                    p.stat.pzxid = zxid;
+                }
+            }
+        }
+        (TxnBody::Delete(d), TxnResult::Error(Code::NoNode)) => bump_pzxid(tree, &d.path),
+        (TxnBody::CloseSession(Some(c)), _) => {
+            for p in &c.paths_to_delete {
+                bump_pzxid(tree, p);
+            }
+        }
+        (TxnBody::Multi(subs), TxnResult::Multi(results)) => {
+            for (s, (_, r)) in subs.iter().zip(results) {
+                fuzzy_fixup(tree, s.kind, &s.body, r, zxid);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replays every log entry after the tree's zxid. Returns the number applied.
+pub fn replay(
+    tree: &mut DataTree,
+    sessions: &mut HashMap<i64, u32>,
+    logs: &[(i64, PathBuf)],
+) -> Result<u64, PersistError> {
+    let start = tree.last_processed_zxid;
+    // The newest log starting at or before the snapshot, and every later one.
+    let from = logs.iter().rposition(|(z, _)| *z <= start).unwrap_or(0);
+    let mut triggers = Vec::new();
+    let mut last = start;
+    let mut count = 0u64;
+    for (idx, (_, path)) in logs.iter().enumerate().skip(from) {
+        let is_last = idx + 1 == logs.len();
+        let bytes = fs::read(path).map_err(|e| PersistError::io(path, e))?;
+        let scan = logfile::scan(&bytes);
+        drop(bytes);
+        for (off, e) in &scan.entries {
+            let z = e.header.zxid;
+            if z <= last {
+                if z > start {
+                    warn!(file = %path.display(), offset = off, zxid = format_args!("0x{z:x}"), "txn zxid does not increase; skipped");
+                }
+                continue;
+            }
+            if z != last + 1 && z >> 32 == last >> 32 {
+                return Err(PersistError::at(
+                    path,
+                    *off,
+                    format!("txn 0x{z:x} follows 0x{last:x}: txns in between are missing"),
+                ));
+            }
+            apply_txn(tree, sessions, e, &mut triggers);
+            last = z;
+            count += 1;
+        }
+        match scan.end {
+            LogEnd::Clean { .. } => {}
+            LogEnd::Torn { offset, reason } if is_last => {
+                warn!(file = %path.display(), offset, %reason, "truncating the torn tail of the last txn log (a write interrupted by a crash; it was never acknowledged)");
+                truncate(path, offset)?;
+            }
+            LogEnd::Torn { offset, reason } => {
+                warn!(file = %path.display(), offset, %reason, "txn log ends in a torn record written before an earlier crash; continuing with the next log");
+            }
+            LogEnd::Corrupt { offset, reason } => {
+                return Err(PersistError::at(
+                    path,
+                    offset,
+                    format!("{reason}; the txn log is damaged (refusing to start rather than lose txns)"),
+                ));
+            }
+        }
+    }
+    Ok(count)
+}
+
+fn truncate(path: &Path, offset: u64) -> Result<(), PersistError> {
+    if offset < HEADER_LEN as u64 {
+        return fs::remove_file(path).map_err(|e| PersistError::io(path, e));
+    }
+    let f = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| PersistError::io(path, e))?;
+    f.set_len(offset)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| PersistError::io(path, e))
+}
+
+/// Deletes ephemerals whose owner session was not restored (ZooKeeper's killSession at
+/// load time: no txn, deleted at the current zxid).
+pub fn drop_dead_ephemerals(tree: &mut DataTree, sessions: &HashMap<i64, u32>) -> usize {
+    let mut dead: Vec<String> = tree
+        .all_ephemerals()
+        .iter()
+        .filter(|(s, _)| !sessions.contains_key(s))
+        .flat_map(|(_, paths)| paths.iter().map(|p| p.to_string()))
+        .collect();
+    dead.sort();
+    let zxid = tree.last_processed_zxid;
+    for p in &dead {
+        let _ = tree.delete(p, zxid);
+    }
+    dead.len()
+}
+
+/// Recovers the state in the configured directories (see the module doc).
+pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
+    for d in [&opts.snap_dir, &opts.log_dir] {
+        fs::create_dir_all(d).map_err(|e| PersistError::io(d, e))?;
+    }
+    remove_stale_temporaries(&opts.snap_dir);
+    let snaps =
+        files::list(&opts.snap_dir, "snapshot").map_err(|e| PersistError::io(&opts.snap_dir, e))?;
+    let logs = files::list(&opts.log_dir, "log").map_err(|e| PersistError::io(&opts.log_dir, e))?;
+    let mut loaded = None;
+    for (z, path) in snaps.iter().rev().take(100) {
+        match load_snapshot(path, *z) {
+            Ok(x) => {
+                info!(file = %path.display(), "snapshot loaded");
+                loaded = Some((x, path.clone()));
+                break;
+            }
+            Err(e) => warn!(error = %e, "skipping snapshot"),
+        }
+    }
+    let (mut tree, mut sessions, snapshot) = match loaded {
+        Some(((t, s), p)) => (t, s, Some(p)),
+        None if !snaps.is_empty() => {
+            return Err(PersistError::file(
+                &opts.snap_dir,
+                format!("none of the {} snapshots is valid", snaps.len()),
+            ))
+        }
+        None if !logs.is_empty() && !opts.trust_empty => {
+            return Err(PersistError::file(
+                &opts.log_dir,
+                "no snapshot but txn logs exist; something is broken (set \
+                 zookeeper.snapshot.trust.empty=true to replay the logs onto an empty tree)",
+            ))
+        }
+        None => (DataTree::new(), HashMap::new(), None),
+    };
+    let replayed = replay(&mut tree, &mut sessions, &logs)?;
+    let killed = drop_dead_ephemerals(&mut tree, &sessions);
+    let mut sessions: Vec<(i64, u32)> = sessions.into_iter().collect();
+    sessions.sort_unstable();
+    info!(
+        zxid = format_args!("0x{:x}", tree.last_processed_zxid),
+        replayed,
+        sessions = sessions.len(),
+        dead_ephemerals = killed,
+        "data tree recovered"
+    );
+    if opts.write_snapshot {
+        snapshot::write_full(&opts.snap_dir, &tree, &sessions, opts.fsync)
+            .map_err(|e| PersistError::io(&opts.snap_dir, e))?;
+    }
+    Ok(Recovered {
+        tree,
+        sessions,
+        snapshot,
+        replayed,
+    })
+}
+
+/// Removes `tmp.snapshot.*` left by a snapshot a crash interrupted.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        if e.file_name().to_string_lossy().starts_with("tmp.snapshot.") {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}

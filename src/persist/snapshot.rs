@@ -1,0 +1,365 @@
+//! Snapshot files in ZooKeeper's format (PROTOCOL.md §6.3):
+//!
+//! ```text
+//! FileHeader{ZKSN, 2, -1}
+//! int n; n × {long session, int timeout}
+//! int m; m × {long aclId, vector<ACL>}
+//! pre-order DFS × {ustring path ("" for the root), buffer data, long aclId, StatPersisted}
+//! ustring "/"                          end of nodes
+//! long adler32-so-far; ustring "/"     seal
+//! ```
+//!
+//! rzk writes no ZxidDigest trailer (ZooKeeper 3.8 treats EOF there as "older snapshot")
+//! and reads, checks and ignores the 3.8 digest and 3.9 lastProcessedZxid trailers.
+//!
+//! **Fuzzy writing.** [`FuzzyWriter`] serializes the tree in bounded steps between the
+//! core's batches while writes continue, as ZooKeeper's fuzzy snapshot does. The file is
+//! named after `last_processed_zxid` when it started, and recovery replays every txn after
+//! that, which repairs what changed meanwhile. Two rules keep that replay sufficient:
+//! nodes created after the start (`czxid` above the snapshot zxid) are skipped with their
+//! subtrees — replay creates them — and a node whose ACL id is not in the ACL map written at
+//! the start (a `setACL` to a new list happened meanwhile) is written with the open ACL id
+//! -1, which the replayed `setACL` overwrites. ACL ids are never reused, so every other id a
+//! node carries is in the map.
+
+use crate::acl::OPEN_ACL_ID;
+use crate::persist::files;
+use crate::tree::DataTree;
+use bytes::{BufMut, Bytes, BytesMut};
+use jute::codec::decode_prefix;
+use jute::data::{Acl, StatPersisted};
+use jute::file::{adler32, FileHeader};
+use jute::Codec;
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The bytes every complete snapshot ends with: the string "/" after the seal.
+pub const SEAL_END: [u8; 5] = [0, 0, 0, 1, b'/'];
+
+/// What a snapshot holds, delivered item by item while reading.
+pub trait SnapSink {
+    /// A session and its timeout.
+    fn session(&mut self, id: i64, timeout: i32);
+    /// An ACL-cache entry.
+    fn acl(&mut self, id: i64, acl: Vec<Acl>);
+    /// A node; `path` is `""` for the root. An `Err` aborts reading.
+    fn node(
+        &mut self,
+        path: String,
+        data: Option<Bytes>,
+        acl: i64,
+        stat: StatPersisted,
+    ) -> Result<(), String>;
+}
+
+/// The optional trailers after the first seal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trailer {
+    /// ZxidDigest: zxid, digest version and the digest (hex for versions below 2).
+    pub digest: Option<(i64, i32, String)>,
+    /// 3.9's lastProcessedZxid.
+    pub last_zxid: Option<i64>,
+}
+
+/// ZooKeeper's `Util.isValidSnapshot` shape check: long enough and ends with the seal's "/".
+pub fn looks_complete(bytes: &[u8]) -> bool {
+    bytes.len() >= 10 && bytes[bytes.len() - 5..] == SEAL_END
+}
+
+/// Reads a whole uncompressed snapshot, checking every seal. Errors carry the offset.
+pub fn read(bytes: &[u8], sink: &mut dyn SnapSink) -> Result<Trailer, (u64, String)> {
+    let off = |rest: &[u8]| (bytes.len() - rest.len()) as u64;
+    let mut i = bytes;
+    macro_rules! get {
+        ($t:ty, $what:expr) => {{
+            let (v, rest) =
+                decode_prefix::<$t>(i).map_err(|e| (off(i), format!("{}: {e}", $what)))?;
+            i = rest;
+            v
+        }};
+    }
+    let h = get!(FileHeader, "file header");
+    if h.magic != jute::consts::magic::SNAPSHOT {
+        return Err((0, format!("magic {:#x} is not ZKSN", h.magic)));
+    }
+    let n = get!(i32, "session count");
+    for _ in 0..n.max(0) {
+        let id = get!(i64, "session id");
+        let timeout = get!(i32, "session timeout");
+        sink.session(id, timeout);
+    }
+    let m = get!(i32, "ACL map size");
+    for _ in 0..m.max(0) {
+        let id = get!(i64, "ACL id");
+        let acl = get!(Vec<Acl>, "ACL list");
+        sink.acl(id, acl);
+    }
+    loop {
+        let at = off(i);
+        let path = get!(String, "node path");
+        if path == "/" {
+            break;
+        }
+        let data = get!(Option<Bytes>, "node data");
+        let acl = get!(i64, "node ACL id");
+        let stat = get!(StatPersisted, "node stat");
+        sink.node(path, data, acl, stat).map_err(|e| (at, e))?;
+    }
+    check_seal(bytes, &mut i)?;
+    let mut t = Trailer::default();
+    if i.is_empty() {
+        return Ok(t);
+    }
+    let zxid = get!(i64, "digest zxid");
+    let version = get!(i32, "digest version");
+    let digest = if version >= 2 {
+        format!("{:x}", get!(i64, "digest"))
+    } else {
+        get!(String, "digest")
+    };
+    t.digest = Some((zxid, version, digest));
+    check_seal(bytes, &mut i)?;
+    if i.is_empty() {
+        return Ok(t);
+    }
+    t.last_zxid = Some(get!(i64, "last processed zxid"));
+    check_seal(bytes, &mut i)?;
+    if !i.is_empty() {
+        return Err((
+            off(i),
+            format!("{} unexpected bytes after the seal", i.len()),
+        ));
+    }
+    Ok(t)
+}
+
+/// Checks `long adler32(bytes before it)` followed by the string "/".
+fn check_seal(bytes: &[u8], i: &mut &[u8]) -> Result<(), (u64, String)> {
+    let at = bytes.len() - i.len();
+    let (seal, rest) = decode_prefix::<i64>(i).map_err(|e| (at as u64, format!("seal: {e}")))?;
+    let want = adler32(&bytes[..at]) as i64;
+    if seal != want {
+        return Err((
+            at as u64,
+            format!("checksum mismatch: stored {seal:#x}, computed {want:#x}"),
+        ));
+    }
+    let (slash, rest) =
+        decode_prefix::<String>(rest).map_err(|e| (at as u64 + 8, format!("seal: {e}")))?;
+    if slash != "/" {
+        return Err((at as u64 + 8, "seal not followed by \"/\"".into()));
+    }
+    *i = rest;
+    Ok(())
+}
+
+fn put_str(out: &mut BytesMut, s: &str) {
+    out.put_i32(s.len() as i32);
+    out.put_slice(s.as_bytes());
+}
+
+/// Appends the seal for a stream whose Adler-32 so far is `adler`.
+pub fn put_seal(out: &mut BytesMut, adler: u32) {
+    out.put_i64(adler as i64);
+    put_str(out, "/");
+}
+
+/// Serializes a tree in bounded steps (see the module doc for the fuzzy rules).
+#[derive(Debug)]
+pub struct FuzzyWriter {
+    zxid: i64,
+    stack: Vec<String>,
+    acl_ids: HashSet<i64>,
+    nodes: u64,
+    done: bool,
+}
+
+impl FuzzyWriter {
+    /// Starts a snapshot of `tree` at its `last_processed_zxid`: appends the header,
+    /// `sessions` and the ACL map to `out`.
+    pub fn begin(
+        tree: &DataTree,
+        sessions: impl Iterator<Item = (i64, u32)>,
+        out: &mut BytesMut,
+    ) -> FuzzyWriter {
+        FileHeader::snapshot().encode(out);
+        let sessions: Vec<(i64, u32)> = sessions.collect();
+        out.put_i32(sessions.len() as i32);
+        for (id, timeout) in sessions {
+            out.put_i64(id);
+            out.put_i32(timeout as i32);
+        }
+        let acls = tree.acls.entries();
+        out.put_i32(acls.len() as i32);
+        let mut acl_ids = HashSet::with_capacity(acls.len());
+        for (id, list) in acls {
+            out.put_i64(id);
+            out.put_i32(list.len() as i32);
+            for a in list.iter() {
+                a.encode(out);
+            }
+            acl_ids.insert(id);
+        }
+        FuzzyWriter {
+            zxid: tree.last_processed_zxid,
+            stack: vec!["/".to_owned()],
+            acl_ids,
+            nodes: 0,
+            done: false,
+        }
+    }
+
+    /// The zxid the snapshot is named after.
+    pub fn zxid(&self) -> i64 {
+        self.zxid
+    }
+
+    /// Nodes written so far.
+    pub fn nodes(&self) -> u64 {
+        self.nodes
+    }
+
+    /// Whether the end-of-nodes marker has been written.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Serializes nodes into `out` until it holds `max_bytes` or `deadline` passes; at the
+    /// end of the tree appends the "/" marker and returns true.
+    pub fn step(
+        &mut self,
+        tree: &DataTree,
+        out: &mut BytesMut,
+        max_bytes: usize,
+        deadline: Option<Instant>,
+    ) -> bool {
+        if self.done {
+            return true;
+        }
+        let mut n = 0u32;
+        while let Some(path) = self.stack.pop() {
+            let Some(node) = tree.get(&path) else {
+                continue; // deleted meanwhile: replay of its delete is a NoNode no-op
+            };
+            let root = path == "/";
+            if !root && node.stat.czxid > self.zxid {
+                continue; // created meanwhile: replay creates it and its subtree
+            }
+            put_str(out, if root { "" } else { &path });
+            match &node.data {
+                Some(d) => {
+                    out.put_i32(d.len() as i32);
+                    out.put_slice(d);
+                }
+                None => out.put_i32(-1),
+            }
+            let acl = if node.acl == OPEN_ACL_ID || self.acl_ids.contains(&node.acl) {
+                node.acl
+            } else {
+                OPEN_ACL_ID // setACL to a new list meanwhile: replay sets it
+            };
+            out.put_i64(acl);
+            node.stat.encode(out);
+            for c in &node.children {
+                let child = if root {
+                    format!("/{c}")
+                } else {
+                    format!("{path}/{c}")
+                };
+                self.stack.push(child);
+            }
+            self.nodes += 1;
+            n += 1;
+            if out.len() >= max_bytes
+                || (n % 64 == 0 && deadline.is_some_and(|d| Instant::now() >= d))
+            {
+                return false;
+            }
+        }
+        put_str(out, "/");
+        self.done = true;
+        true
+    }
+}
+
+/// A snapshot being written: a temporary name (`tmp.snapshot.<hex>`, which ZooKeeper's
+/// file scan ignores), the running Adler-32, and an atomic rename when complete.
+pub struct SnapFile {
+    w: BufWriter<File>,
+    adler: adler::Adler32,
+    tmp: PathBuf,
+    dest: PathBuf,
+    dir: PathBuf,
+}
+
+impl SnapFile {
+    /// Creates the temporary file for a snapshot at `zxid` in `dir` (a version-2 dir).
+    pub fn create(dir: &Path, zxid: i64) -> io::Result<SnapFile> {
+        let tmp = dir.join(format!("tmp.{}", files::snapshot_name(zxid)));
+        let f = File::create(&tmp)?;
+        Ok(SnapFile {
+            w: BufWriter::with_capacity(1 << 20, f),
+            adler: adler::Adler32::new(),
+            tmp,
+            dest: dir.join(files::snapshot_name(zxid)),
+            dir: dir.to_owned(),
+        })
+    }
+
+    /// Appends bytes, updating the checksum.
+    pub fn write(&mut self, b: &[u8]) -> io::Result<()> {
+        self.adler.write_slice(b);
+        self.w.write_all(b)
+    }
+
+    /// Writes the seal, syncs (when `fsync`), renames into place and returns the path.
+    pub fn finish(mut self, fsync: bool) -> io::Result<PathBuf> {
+        let mut seal = BytesMut::new();
+        put_seal(&mut seal, self.adler.checksum());
+        self.w.write_all(&seal)?;
+        self.w.flush()?;
+        if fsync {
+            self.w.get_ref().sync_all()?;
+        }
+        fs::rename(&self.tmp, &self.dest)?;
+        if fsync {
+            files::sync_dir(&self.dir)?;
+        }
+        Ok(self.dest)
+    }
+
+    /// Removes the temporary file after a failure.
+    pub fn abandon(self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// Writes a complete (non-fuzzy) snapshot of `tree` into `dir`, e.g. at start-up.
+pub fn write_full(
+    dir: &Path,
+    tree: &DataTree,
+    sessions: &[(i64, u32)],
+    fsync: bool,
+) -> io::Result<PathBuf> {
+    let mut f = SnapFile::create(dir, tree.last_processed_zxid)?;
+    let mut buf = BytesMut::with_capacity(1 << 20);
+    let mut w = FuzzyWriter::begin(tree, sessions.iter().copied(), &mut buf);
+    let r = (|| loop {
+        let done = w.step(tree, &mut buf, 1 << 20, None);
+        f.write(&buf)?;
+        buf.clear();
+        if done {
+            return Ok(());
+        }
+    })();
+    match r {
+        Ok(()) => f.finish(fsync),
+        Err(e) => {
+            f.abandon();
+            Err(e)
+        }
+    }
+}

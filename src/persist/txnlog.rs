@@ -1,0 +1,234 @@
+//! The file-backed txn log the core writes to: ZooKeeper's `log.<first zxid hex>` format
+//! (PROTOCOL.md §6.2) with group commit.
+//!
+//! [`FileTxnLog::append`] encodes each entry (`adler32, len, entry, 0x42`) into a batch
+//! buffer on the core's thread; [`FileTxnLog::flush`] hands the batch to the writer thread
+//! ([`super::writer`]) and returns `None`: the writer reports durability later on the
+//! core's `committed` channel. No lock is taken on this path (std channels and atomics).
+//!
+//! Entries are written without a TxnDigest: ZooKeeper's readers accept its absence, and a
+//! digest that is written must match ZooKeeper's incremental tree digest exactly or Java
+//! peers log mismatches; rzk does not maintain that digest yet.
+//!
+//! Snapshots: after `snapCount/2 + rand(snapCount/2)` txns (as SyncRequestProcessor) the
+//! log rolls to a new file and a fuzzy snapshot starts ([`super::snapjob`]); if one is
+//! still running the new one is skipped with a warning, as ZooKeeper does.
+
+use crate::config::Config;
+use crate::persist::snapjob::SnapJob;
+use crate::persist::writer::{LogStats, ToWriter, Writer, WriterOptions};
+use crate::persist::{files, Failed, TxnLog};
+use crate::session::SessionTracker;
+use crate::tree::DataTree;
+use bytes::BytesMut;
+use jute::file::LogRecord;
+use jute::txn::TxnEntry;
+use rand::Rng;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+use tracing::{info, warn};
+
+/// Everything the log needs to know (from zoo.cfg, plus test hooks).
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// Writer settings (log dir, preallocation, fsync).
+    pub writer: WriterOptions,
+    /// The snapshot version-2 directory.
+    pub snap_dir: PathBuf,
+    /// `snapCount`; 0 disables snapshots after start-up.
+    pub snap_count: u64,
+}
+
+impl LogOptions {
+    /// Options from the server configuration.
+    pub fn from_config(cfg: &Config) -> LogOptions {
+        LogOptions {
+            writer: WriterOptions {
+                dir: files::version_dir(&cfg.data_log_dir),
+                prealloc: cfg.pre_alloc_size_kb.saturating_mul(1024),
+                force_sync: cfg.force_sync,
+                fsync_warn: Duration::from_millis(cfg.fsync_warning_threshold_ms),
+                fsync_delay: Duration::ZERO,
+                fault: None,
+            },
+            snap_dir: files::version_dir(&cfg.data_dir),
+            snap_count: cfg.snap_count.max(2),
+        }
+    }
+}
+
+/// The group-committing txn log (see the module doc).
+pub struct FileTxnLog {
+    opts: LogOptions,
+    batch: BytesMut,
+    scratch: BytesMut,
+    first: i64,
+    last: i64,
+    tx: Option<Sender<ToWriter>>,
+    failures: Receiver<Failed>,
+    writer: Option<JoinHandle<()>>,
+    wake: UnboundedSender<i64>,
+    /// Counters shared with the writer thread.
+    pub stats: Arc<LogStats>,
+    since_snap: u64,
+    threshold: u64,
+    snap_wanted: bool,
+    job: Option<SnapJob>,
+}
+
+fn threshold(snap_count: u64) -> u64 {
+    let half = snap_count / 2;
+    half + rand::thread_rng().gen_range(0..half.max(1))
+}
+
+impl FileTxnLog {
+    /// Starts the writer thread. `last_zxid` is the last txn already durable (recovery);
+    /// durability and failure wake-ups go to `committed`.
+    pub fn start(
+        opts: LogOptions,
+        last_zxid: i64,
+        committed: UnboundedSender<i64>,
+    ) -> std::io::Result<FileTxnLog> {
+        std::fs::create_dir_all(&opts.writer.dir)?;
+        std::fs::create_dir_all(&opts.snap_dir)?;
+        let (tx, rx) = channel();
+        let (ftx, frx) = channel();
+        let stats = Arc::new(LogStats::default());
+        stats.durable.store(last_zxid, Ordering::Release);
+        let w = Writer::new(
+            opts.writer.clone(),
+            rx,
+            committed.clone(),
+            ftx,
+            stats.clone(),
+        );
+        let writer = std::thread::Builder::new()
+            .name("rzk-txnlog".into())
+            .spawn(move || w.run())?;
+        let threshold = threshold(opts.snap_count);
+        Ok(FileTxnLog {
+            opts,
+            batch: BytesMut::with_capacity(64 * 1024),
+            scratch: BytesMut::new(),
+            first: 0,
+            last: 0,
+            tx: Some(tx),
+            failures: frx,
+            writer: Some(writer),
+            wake: committed,
+            stats,
+            since_snap: 0,
+            threshold,
+            snap_wanted: false,
+            job: None,
+        })
+    }
+
+    /// Asks for a snapshot (and log roll) at the next batch end, whatever the txn count.
+    pub fn request_snapshot(&mut self) {
+        self.since_snap = u64::MAX / 2;
+    }
+
+    /// Whether a fuzzy snapshot is being written.
+    pub fn snapshot_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    fn send(&mut self, m: ToWriter) {
+        if let Some(tx) = &self.tx {
+            if tx.send(m).is_err() {
+                warn!("txn log writer thread is gone");
+            }
+        }
+    }
+}
+
+impl TxnLog for FileTxnLog {
+    fn append(&mut self, entry: &TxnEntry) {
+        self.scratch.clear();
+        entry.encode(&mut self.scratch);
+        if self.batch.is_empty() {
+            self.first = entry.header.zxid;
+        }
+        LogRecord::put(&mut self.batch, &self.scratch);
+        self.last = entry.header.zxid;
+        self.since_snap += 1;
+    }
+
+    fn flush(&mut self) -> Option<i64> {
+        if !self.batch.is_empty() {
+            let bytes = self.batch.split().freeze();
+            let (first, last) = (self.first, self.last);
+            self.send(ToWriter::Batch { bytes, first, last });
+        }
+        if self.opts.snap_count > 0 && self.since_snap > self.threshold {
+            self.since_snap = 0;
+            self.threshold = threshold(self.opts.snap_count);
+            self.send(ToWriter::Roll);
+            if self.job.is_some() {
+                warn!("too busy to snap, skipping");
+            } else {
+                self.snap_wanted = true;
+            }
+        }
+        None
+    }
+
+    fn take_failure(&mut self) -> Option<Failed> {
+        self.failures.try_recv().ok()
+    }
+
+    fn between_batches(&mut self, tree: &DataTree, sessions: &SessionTracker) {
+        if let Some(job) = self.job.as_mut() {
+            if !job.is_finished() {
+                job.step(tree);
+                return;
+            }
+            if let Some(job) = self.job.take() {
+                job.join();
+            }
+        }
+        if !self.snap_wanted {
+            return;
+        }
+        self.snap_wanted = false;
+        let fsync = self.opts.writer.force_sync;
+        let sessions = sessions.iter().map(|s| (s.id, s.timeout_ms));
+        match SnapJob::start(
+            self.opts.snap_dir.clone(),
+            tree,
+            sessions,
+            self.wake.clone(),
+            fsync,
+        ) {
+            Ok(mut job) => {
+                info!(
+                    zxid = format_args!("0x{:x}", job.zxid()),
+                    "creating new snapshot"
+                );
+                job.step(tree);
+                self.job = Some(job);
+            }
+            Err(e) => warn!(error = %e, "cannot start a snapshot"),
+        }
+    }
+}
+
+impl Drop for FileTxnLog {
+    /// Hands over the last batch and waits for the writer (and a running snapshot).
+    fn drop(&mut self) {
+        let _ = self.flush();
+        self.tx = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+        if let Some(job) = self.job.take() {
+            job.join();
+        }
+    }
+}

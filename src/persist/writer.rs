@@ -1,0 +1,290 @@
+//! The txn-log writer thread: group commit, preallocation, fsync, failure handling.
+//!
+//! It owns the open `log.<zxid>` file. Each wake-up takes every batch queued since the last
+//! one (batches that arrived during an fsync are coalesced), writes them with one `pwrite`,
+//! fsyncs once, and reports the highest durable zxid on the core's `committed` channel.
+//!
+//! On a write or fsync error (disk full, I/O error) nothing is acknowledged: the file is
+//! cut back to the end of the last durable record (so no torn record stays at the tail),
+//! the failure goes to the core, and the writer enters *failed mode*, dropping batches
+//! that were prepared before the core learnt of the failure (they continue the failed
+//! state). The core fails every in-flight txn from the failed zxid on and reuses those
+//! zxids, so the next batch starting exactly at the failed zxid is the retry; once a write
+//! succeeds again the log is healthy.
+
+use crate::persist::{files, Failed};
+use bytes::{Bytes, BytesMut};
+use jute::file::FileHeader;
+use jute::Codec;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+use tracing::{debug, error, info, warn};
+
+/// What the core sends the writer.
+#[derive(Debug)]
+pub enum ToWriter {
+    /// Encoded records for zxids `first..=last`.
+    Batch { bytes: Bytes, first: i64, last: i64 },
+    /// Close the current file; the next batch starts `log.<its first zxid>`.
+    Roll,
+}
+
+/// How the writer behaves.
+#[derive(Debug, Clone)]
+pub struct WriterOptions {
+    /// The log's version-2 directory.
+    pub dir: PathBuf,
+    /// Preallocation block (`preAllocSize`, bytes); 0 disables.
+    pub prealloc: u64,
+    /// fsync after each write (`forceSync`).
+    pub force_sync: bool,
+    /// Warn when an fsync takes longer (`fsync.warningthresholdms`).
+    pub fsync_warn: Duration,
+    /// Test hook: sleep before each fsync (simulates a slow disk).
+    pub fsync_delay: Duration,
+    /// Test hook: while set, writes fail with an injected error (simulates a full disk).
+    pub fault: Option<Arc<AtomicBool>>,
+}
+
+/// Counters shared with the core (atomics; no locks).
+#[derive(Debug, Default)]
+pub struct LogStats {
+    /// Write+fsync rounds done.
+    pub syncs: AtomicU64,
+    /// Batches received.
+    pub batches: AtomicU64,
+    /// Highest durable zxid.
+    pub durable: AtomicI64,
+    /// Writes that failed.
+    pub failures: AtomicU64,
+}
+
+struct Open {
+    file: File,
+    path: PathBuf,
+    /// End of the last durable record.
+    pos: u64,
+    /// Current (preallocated) file size.
+    size: u64,
+}
+
+/// The writer thread's state.
+pub struct Writer {
+    opts: WriterOptions,
+    rx: Receiver<ToWriter>,
+    committed: UnboundedSender<i64>,
+    failures: Sender<Failed>,
+    stats: Arc<LogStats>,
+    cur: Option<Open>,
+    /// In failed mode: the zxid the retry must start at.
+    failed_from: Option<i64>,
+    /// Pending write: bytes and zxid range.
+    buf: Vec<u8>,
+    first: i64,
+    last: i64,
+}
+
+impl Writer {
+    /// A writer reading `rx`; `durable` is the last zxid already on disk.
+    pub fn new(
+        opts: WriterOptions,
+        rx: Receiver<ToWriter>,
+        committed: UnboundedSender<i64>,
+        failures: Sender<Failed>,
+        stats: Arc<LogStats>,
+    ) -> Writer {
+        Writer {
+            opts,
+            rx,
+            committed,
+            failures,
+            stats,
+            cur: None,
+            failed_from: None,
+            buf: Vec::new(),
+            first: 0,
+            last: 0,
+        }
+    }
+
+    /// Runs until the core drops its sender; pending batches are written first.
+    pub fn run(mut self) {
+        while let Ok(msg) = self.rx.recv() {
+            self.take(msg);
+            while let Ok(msg) = self.rx.try_recv() {
+                self.take(msg);
+            }
+            self.write_pending();
+        }
+        self.write_pending();
+        debug!("txn log writer stopped");
+    }
+
+    fn take(&mut self, msg: ToWriter) {
+        match msg {
+            ToWriter::Batch { bytes, first, last } => {
+                self.stats.batches.fetch_add(1, Ordering::Relaxed);
+                if self.buf.is_empty() {
+                    if let Some(f) = self.failed_from {
+                        if first != f {
+                            debug!(first, last, "dropping a batch prepared before a failure");
+                            return;
+                        }
+                    }
+                    self.first = first;
+                }
+                self.buf.extend_from_slice(&bytes);
+                self.last = last;
+            }
+            ToWriter::Roll => {
+                self.write_pending();
+                if let Some(o) = self.cur.take() {
+                    debug!(file = %o.path.display(), "txn log rolled");
+                }
+            }
+        }
+    }
+
+    fn injected_fault(&self) -> io::Result<()> {
+        match &self.opts.fault {
+            Some(f) if f.load(Ordering::Relaxed) => Err(io::Error::new(
+                io::ErrorKind::Other,
+                "No space left on device (injected)",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn write_pending(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let (first, last) = (self.first, self.last);
+        match self.write_and_sync() {
+            Ok(()) => {
+                if self.failed_from.take().is_some() {
+                    info!(zxid = format_args!("0x{first:x}"), "txn log writable again");
+                }
+                self.stats.durable.store(last, Ordering::Release);
+                self.stats.syncs.fetch_add(1, Ordering::Relaxed);
+                let _ = self.committed.send(last);
+            }
+            Err(e) => {
+                self.stats.failures.fetch_add(1, Ordering::Relaxed);
+                error!(
+                    first = format_args!("0x{first:x}"),
+                    last = format_args!("0x{last:x}"),
+                    error = %e,
+                    "txn log write failed; these writes are answered with an error and not applied"
+                );
+                self.cut_back();
+                self.failed_from = Some(first);
+                let _ = self.failures.send(Failed {
+                    first,
+                    last,
+                    error: e.to_string(),
+                });
+                // Wake the core so it sees the failure (a zxid it already has is a no-op).
+                let _ = self.committed.send(0);
+            }
+        }
+        self.buf.clear();
+    }
+
+    /// Opens `log.<first>` with its header if no file is open.
+    fn ensure_open(&mut self) -> io::Result<()> {
+        if self.cur.is_some() {
+            return Ok(());
+        }
+        let path = self.opts.dir.join(files::log_name(self.first));
+        // Recovery has made everything below `first` durable elsewhere, so a file of this
+        // name can only hold undurable leftovers: start it afresh.
+        let file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .write(true)
+            .truncate(true)
+            .open(&path)?;
+        let mut h = BytesMut::new();
+        FileHeader::txn_log().encode(&mut h);
+        self.cur = Some(Open {
+            file,
+            path,
+            pos: 0,
+            size: 0,
+        });
+        // The header goes out with the first batch, in the same write.
+        let mut b = h.to_vec();
+        b.extend_from_slice(&self.buf);
+        self.buf = b;
+        if let Err(e) = files::sync_dir(&self.opts.dir) {
+            warn!(dir = %self.opts.dir.display(), error = %e, "cannot sync the log directory");
+        }
+        Ok(())
+    }
+
+    fn write_and_sync(&mut self) -> io::Result<()> {
+        self.ensure_open()?;
+        self.injected_fault()?;
+        let prealloc = self.opts.prealloc;
+        let Some(o) = self.cur.as_mut() else {
+            return Err(io::Error::new(io::ErrorKind::Other, "no log file"));
+        };
+        let end = o.pos + self.buf.len() as u64;
+        // FilePadding: within 4 KiB of the end, grow by preAllocSize with one zero byte.
+        if prealloc > 0 && end + 4096 >= o.size {
+            let new_size = (end + 4096 + prealloc) / prealloc * prealloc;
+            o.file.write_all_at(&[0], new_size - 1)?;
+            o.size = new_size;
+        }
+        o.file.write_all_at(&self.buf, o.pos)?;
+        if self.opts.force_sync {
+            if !self.opts.fsync_delay.is_zero() {
+                std::thread::sleep(self.opts.fsync_delay);
+            }
+            let t = Instant::now();
+            o.file.sync_data()?;
+            let took = t.elapsed();
+            if took > self.opts.fsync_warn {
+                warn!(
+                    file = %o.path.display(),
+                    ms = took.as_millis() as u64,
+                    "fsync-ing the write ahead log took longer than fsync.warningthresholdms"
+                );
+            }
+        }
+        o.pos = end;
+        Ok(())
+    }
+
+    /// After a failed write: cut the file back to the last durable record so no partial
+    /// record stays at the tail (truncating needs no free space). A file that holds no
+    /// durable record yet is removed.
+    fn cut_back(&mut self) {
+        let Some(o) = self.cur.as_mut() else { return };
+        if o.pos == 0 {
+            let path = o.path.clone();
+            self.cur = None;
+            if let Err(e) = fs::remove_file(&path) {
+                error!(file = %path.display(), error = %e, "cannot remove a txn log without records");
+            }
+            return;
+        }
+        match o.file.set_len(o.pos).and_then(|_| o.file.sync_all()) {
+            Ok(()) => o.size = o.pos,
+            Err(e) => {
+                error!(file = %o.path.display(), offset = o.pos, error = %e,
+                    "cannot truncate the txn log after a failed write; closing it");
+                // Start a new file on the next write; recovery truncates a torn tail.
+                self.cur = None;
+            }
+        }
+    }
+}

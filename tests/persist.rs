@@ -1,0 +1,555 @@
+//! Persistence: ZooKeeper's own files (fixtures), rzk round trips, torn tails, damage,
+//! group commit, failed writes and fuzzy snapshots taken while writes continue.
+
+use bytes::{Bytes, BytesMut};
+use jute::data::{Acl, Id, StatPersisted};
+use jute::txn::*;
+use jute::OpCode;
+use rzk::persist::recovery::{self, apply_txn, RecoveryOptions};
+use rzk::persist::snapshot::{self, FuzzyWriter};
+use rzk::persist::txnlog::{FileTxnLog, LogOptions};
+use rzk::persist::writer::WriterOptions;
+use rzk::persist::{dump, files, TxnLog};
+use rzk::session::SessionTracker;
+use rzk::tree::DataTree;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("jute/tests/fixtures/disk")
+}
+
+fn temp(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "rzk-persist-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("version-2")).unwrap();
+    d
+}
+
+fn opts(dir: &Path) -> RecoveryOptions {
+    RecoveryOptions {
+        snap_dir: dir.join("version-2"),
+        log_dir: dir.join("version-2"),
+        trust_empty: false,
+        fsync: false,
+        write_snapshot: false,
+    }
+}
+
+type NodeView = (Option<Bytes>, Vec<Acl>, StatPersisted, Vec<String>);
+
+/// Every node with its data, ACL list (not id), stored stat and sorted children.
+fn view(t: &DataTree) -> BTreeMap<String, NodeView> {
+    t.iter()
+        .map(|(p, n)| {
+            let mut kids: Vec<String> = n.children.iter().map(|c| c.to_string()).collect();
+            kids.sort();
+            let acl = t.acl_of(n).to_vec();
+            (p.to_owned(), (n.data.clone(), acl, n.stat.clone(), kids))
+        })
+        .collect()
+}
+
+fn assert_same(a: &DataTree, b: &DataTree) {
+    let (va, vb) = (view(a), view(b));
+    for (p, x) in &va {
+        assert_eq!(Some(x), vb.get(p), "node {p}");
+    }
+    assert_eq!(va.len(), vb.len(), "node sets differ");
+    assert_eq!(a.last_processed_zxid, b.last_processed_zxid);
+}
+
+fn copy_fixture(dir: &Path, name: &str) -> PathBuf {
+    let to = dir.join("version-2").join(name);
+    std::fs::copy(fixtures().join(name), &to).unwrap();
+    to
+}
+
+#[test]
+fn zookeeper_log_replays_to_zookeepers_own_snapshot() {
+    let d = temp("fixture");
+    copy_fixture(&d, "snapshot.0");
+    copy_fixture(&d, "log.1");
+    let mut o = opts(&d);
+    o.write_snapshot = true;
+    let rec = recovery::recover(&o).unwrap();
+    assert_eq!(rec.tree.last_processed_zxid, 0x69);
+    assert_eq!(rec.replayed, 0x69);
+    let (zk, sessions) = recovery::load_snapshot(&fixtures().join("snapshot.69"), 0x69).unwrap();
+    assert!(sessions.is_empty() && rec.sessions.is_empty());
+    assert_same(&rec.tree, &zk);
+    // The start-up snapshot rzk wrote (snapshot.69) reads back to the same tree.
+    let (ours, _) =
+        recovery::load_snapshot(&d.join("version-2").join("snapshot.69"), 0x69).unwrap();
+    assert_same(&ours, &zk);
+    // Indexes are rebuilt from stats.
+    assert!(zk.containers().any(|p| p == "/cc/cont"));
+    assert!(zk.get("/zookeeper/config").is_some());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn empty_dir_starts_at_zero_and_writes_snapshot_0() {
+    let d = temp("empty");
+    let mut o = opts(&d);
+    o.write_snapshot = true;
+    let rec = recovery::recover(&o).unwrap();
+    assert_eq!(rec.tree.last_processed_zxid, 0);
+    assert_same(&rec.tree, &DataTree::new());
+    let (t, _) = recovery::load_snapshot(&d.join("version-2/snapshot.0"), 0).unwrap();
+    assert_same(&t, &DataTree::new());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn logs_without_snapshot_refuse_to_start() {
+    let d = temp("nosnap");
+    copy_fixture(&d, "log.1");
+    let e = recovery::recover(&opts(&d)).unwrap_err();
+    assert!(e.msg.contains("trust.empty"), "{e}");
+    let mut o = opts(&d);
+    o.trust_empty = true;
+    assert_eq!(
+        recovery::recover(&o).unwrap().tree.last_processed_zxid,
+        0x69
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn bad_newest_snapshot_falls_back_to_older_plus_logs() {
+    let d = temp("badsnap");
+    copy_fixture(&d, "snapshot.0");
+    copy_fixture(&d, "log.1");
+    let s = copy_fixture(&d, "snapshot.69");
+    let mut b = std::fs::read(&s).unwrap();
+    b[200] ^= 0x55;
+    std::fs::write(&s, b).unwrap();
+    let rec = recovery::recover(&opts(&d)).unwrap();
+    assert_eq!(rec.snapshot.unwrap().file_name().unwrap(), "snapshot.0");
+    assert_eq!(rec.tree.last_processed_zxid, 0x69);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// Record offsets of a log file.
+fn record_offsets(path: &Path) -> Vec<u64> {
+    let b = std::fs::read(path).unwrap();
+    rzk::persist::logfile::scan(&b)
+        .entries
+        .iter()
+        .map(|(o, _)| *o)
+        .collect()
+}
+
+#[test]
+fn torn_tail_is_truncated_at_every_offset_of_the_last_record() {
+    let offs = record_offsets(&fixtures().join("log.1"));
+    let last = *offs.last().unwrap() as usize;
+    let full = std::fs::read(fixtures().join("log.1")).unwrap();
+    // End of the last record: where the zero padding starts.
+    let end = rzk::persist::logfile::scan(&full).end.offset() as usize;
+    let d = temp("torn");
+    copy_fixture(&d, "snapshot.0");
+    let log = d.join("version-2/log.1");
+    for cut in last + 1..end {
+        for padded in [false, true] {
+            let mut b = full[..cut].to_vec();
+            if padded {
+                b.resize(cut + 4096, 0);
+            }
+            std::fs::write(&log, &b).unwrap();
+            let rec = recovery::recover(&opts(&d)).unwrap();
+            assert_eq!(rec.tree.last_processed_zxid, 0x68, "cut {cut}");
+            // Cut back to the last good record (a few zero bytes of what would have
+            // been the next checksum read as padding).
+            let after = std::fs::read(&log).unwrap();
+            assert!(after.len() >= last && after[last..].iter().all(|&b| b == 0));
+            assert!(
+                padded || after.len() <= last + 4,
+                "cut {cut}: {}",
+                after.len()
+            );
+        }
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn checksum_mismatch_in_the_middle_stops_start_up() {
+    let offs = record_offsets(&fixtures().join("log.1"));
+    let d = temp("crc");
+    copy_fixture(&d, "snapshot.0");
+    let log = copy_fixture(&d, "log.1");
+    let mut b = std::fs::read(&log).unwrap();
+    let at = offs[50] as usize;
+    b[at + 20] ^= 0x01;
+    std::fs::write(&log, &b).unwrap();
+    let e = recovery::recover(&opts(&d)).unwrap_err();
+    assert_eq!(e.offset, Some(at as u64));
+    assert!(
+        e.path.ends_with("log.1") && e.msg.contains("checksum"),
+        "{e}"
+    );
+    // Untouched: nothing was truncated.
+    assert_eq!(std::fs::read(&log).unwrap(), b);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn dump_tools_read_zookeeper_files() {
+    let mut out = Vec::new();
+    dump::dump_log(&fixtures().join("log.1"), false, &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.contains("zxid 0x69 deleteContainer '/cc/ttl"), "{s}");
+    assert!(s.contains("EOF reached after 105 txns."));
+    let mut out = Vec::new();
+    dump::dump_log(&fixtures().join("log.1"), true, &mut out).unwrap();
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["op"], "createSession");
+    let mut out = Vec::new();
+    dump::dump_snapshot(&fixtures().join("snapshot.69"), false, &mut out).unwrap();
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.contains("ZNode Details (count=34)") && s.contains("/zookeeper/config"));
+    let mut out = Vec::new();
+    dump::dump_snapshot(&fixtures().join("snapshot.69"), true, &mut out).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["nodes"].as_array().unwrap().len(), 34);
+}
+
+/// Generates valid txns against a live tree (the model is the tree itself).
+struct Gen {
+    zxid: i64,
+    seed: u64,
+    sessions: Vec<i64>,
+    acls: Vec<Vec<Acl>>,
+}
+
+impl Gen {
+    fn new(zxid: i64) -> Gen {
+        Gen {
+            zxid,
+            seed: 0x1234_5678,
+            sessions: Vec::new(),
+            acls: vec![Acl::open()],
+        }
+    }
+    fn rand(&mut self, n: u64) -> u64 {
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        self.seed % n.max(1)
+    }
+    fn entry(&mut self, session: i64, kind: OpCode, body: TxnBody) -> TxnEntry {
+        self.zxid += 1;
+        TxnEntry {
+            header: TxnHeader {
+                client_id: session,
+                cxid: 1,
+                zxid: self.zxid,
+                time: 1_700_000_000_000 + self.zxid,
+                kind: kind.code(),
+            },
+            body,
+            digest: None,
+        }
+    }
+    fn next(&mut self, t: &DataTree) -> TxnEntry {
+        let paths: Vec<String> = t
+            .iter()
+            .filter(|(p, _)| !p.starts_with("/zookeeper"))
+            .map(|(p, _)| p.to_owned())
+            .collect();
+        let mut paths = paths;
+        paths.sort();
+        let pick = paths[self.rand(paths.len() as u64) as usize].clone();
+        match self.rand(10) {
+            0 if self.sessions.len() < 4 => {
+                let id = 0x100 + self.zxid;
+                self.sessions.push(id);
+                self.entry(
+                    id,
+                    OpCode::CreateSession,
+                    TxnBody::CreateSession(CreateSessionTxn { timeout: 30000 }),
+                )
+            }
+            1 if !self.sessions.is_empty() => {
+                let i = self.rand(self.sessions.len() as u64) as usize;
+                let id = self.sessions.remove(i);
+                let paths_to_delete: Vec<String> = t.ephemerals_of(id).map(str::to_owned).collect();
+                self.entry(
+                    id,
+                    OpCode::CloseSession,
+                    TxnBody::CloseSession(Some(CloseSessionTxn { paths_to_delete })),
+                )
+            }
+            2 | 3 => {
+                let n = t.get(&pick).unwrap();
+                let version = n.stat.version + 1;
+                let data = Some(Bytes::from(format!("v{}", self.zxid)));
+                self.entry(
+                    0,
+                    OpCode::SetData,
+                    TxnBody::SetData(SetDataTxn {
+                        path: pick,
+                        data,
+                        version,
+                    }),
+                )
+            }
+            4 => {
+                let n = t.get(&pick).unwrap();
+                if pick == "/" || !n.children.is_empty() {
+                    return self.next(t);
+                }
+                self.entry(0, OpCode::Delete, TxnBody::Delete(DeleteTxn { path: pick }))
+            }
+            5 => {
+                let n = t.get(&pick).unwrap();
+                // A brand-new ACL list now and then (new ACL ids during a snapshot).
+                if self.rand(2) == 0 {
+                    let user = format!("u{}:x", self.zxid);
+                    self.acls.push(vec![Acl {
+                        perms: 31,
+                        id: Id::new("digest", &user),
+                    }]);
+                }
+                let i = self.rand(self.acls.len() as u64) as usize;
+                let acl = self.acls[i].clone();
+                let version = n.stat.aversion + 1;
+                self.entry(
+                    0,
+                    OpCode::SetAcl,
+                    TxnBody::SetAcl(SetAclTxn {
+                        path: pick,
+                        acl,
+                        version,
+                    }),
+                )
+            }
+            _ => {
+                let n = t.get(&pick).unwrap();
+                if n.stat.ephemeral_owner != 0 {
+                    return self.next(t);
+                }
+                let base = if pick == "/" { String::new() } else { pick };
+                let path = format!("{base}/n{}", self.zxid);
+                let eph = !self.sessions.is_empty() && self.rand(4) == 0;
+                let session = if eph { self.sessions[0] } else { 0 };
+                let i = self.rand(self.acls.len() as u64) as usize;
+                let acl = self.acls[i].clone();
+                let body = TxnBody::Create(CreateTxn {
+                    path,
+                    data: Some(Bytes::from_static(b"d")),
+                    acl,
+                    ephemeral: eph,
+                    parent_cversion: n.stat.cversion + 1,
+                });
+                self.entry(session, OpCode::Create, body)
+            }
+        }
+    }
+}
+
+fn log_opts(dir: &Path, snap_count: u64) -> LogOptions {
+    LogOptions {
+        writer: WriterOptions {
+            dir: dir.join("version-2"),
+            prealloc: 64 * 1024,
+            force_sync: true,
+            fsync_warn: Duration::from_secs(10),
+            fsync_delay: Duration::ZERO,
+            fault: None,
+        },
+        snap_dir: dir.join("version-2"),
+        snap_count,
+    }
+}
+
+fn tracker(sessions: &HashMap<i64, u32>) -> SessionTracker {
+    let mut s = SessionTracker::new(1, 0, 2000);
+    for (&id, &t) in sessions {
+        s.add(id, t, 0);
+    }
+    s
+}
+
+#[test]
+fn fuzzy_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
+    let d = temp("fuzzy");
+    let mut o = opts(&d);
+    o.write_snapshot = true;
+    let rec = recovery::recover(&o).unwrap();
+    let mut tree = rec.tree;
+    let mut sessions = HashMap::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut log = FileTxnLog::start(log_opts(&d, 300), 0, tx).unwrap();
+    let mut g = Gen::new(0);
+    let mut trig = Vec::new();
+    for batch in 0..400 {
+        for _ in 0..(1 + batch % 7) {
+            let e = g.next(&tree);
+            log.append(&e);
+            apply_txn(&mut tree, &mut sessions, &e, &mut trig);
+        }
+        assert_eq!(log.flush(), None);
+        log.between_batches(&tree, &tracker(&sessions));
+    }
+    while log.snapshot_running() {
+        while rx.try_recv().is_ok() {}
+        log.between_batches(&tree, &tracker(&sessions));
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(log);
+    let v2 = d.join("version-2");
+    let snaps = files::list(&v2, "snapshot").unwrap();
+    let logs = files::list(&v2, "log").unwrap();
+    assert!(snaps.len() >= 3, "snapshots: {snaps:?}");
+    assert!(logs.len() >= 3, "logs: {logs:?}");
+    // Recover from every snapshot (newest first, removing it each time) + the logs.
+    let mut o = opts(&d);
+    o.write_snapshot = false;
+    for (z, p) in snaps.iter().rev() {
+        let rec = recovery::recover(&o).unwrap();
+        assert_eq!(
+            rec.snapshot.as_deref(),
+            Some(p.as_path()),
+            "snapshot 0x{z:x}"
+        );
+        assert_same(&rec.tree, &tree);
+        let mut want: Vec<(i64, u32)> = sessions.iter().map(|(a, b)| (*a, *b)).collect();
+        want.sort();
+        assert_eq!(rec.sessions, want);
+        std::fs::remove_file(p).unwrap();
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn fuzzy_writer_interleaved_with_changes_replays_to_the_live_tree() {
+    let mut tree = DataTree::new();
+    let mut sessions = HashMap::new();
+    let mut g = Gen::new(0);
+    let mut trig = Vec::new();
+    for _ in 0..2000 {
+        let e = g.next(&tree);
+        apply_txn(&mut tree, &mut sessions, &e, &mut trig);
+    }
+    let mut buf = BytesMut::new();
+    let snap_sessions: Vec<(i64, u32)> = sessions.iter().map(|(a, b)| (*a, *b)).collect();
+    let mut w = FuzzyWriter::begin(&tree, snap_sessions.into_iter(), &mut buf);
+    let mut later = Vec::new();
+    // Tiny chunks, a few txns between each.
+    loop {
+        let max = buf.len() + 200;
+        if w.step(&tree, &mut buf, max, None) {
+            break;
+        }
+        for _ in 0..3 {
+            let e = g.next(&tree);
+            apply_txn(&mut tree, &mut sessions, &e, &mut trig);
+            later.push(e);
+        }
+    }
+    let seal = adler::adler32_slice(&buf);
+    snapshot::put_seal(&mut buf, seal);
+    let d = temp("fuzzyw");
+    let p = d.join("version-2").join(files::snapshot_name(w.zxid()));
+    std::fs::write(&p, &buf).unwrap();
+    let (mut t2, mut s2) = recovery::load_snapshot(&p, w.zxid()).unwrap();
+    for e in &later {
+        apply_txn(&mut t2, &mut s2, e, &mut trig);
+    }
+    assert!(
+        later.len() > 100,
+        "{} txns during the snapshot",
+        later.len()
+    );
+    assert_same(&t2, &tree);
+    assert_eq!(s2, sessions);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn group_commit_coalesces_batches_during_fsync() {
+    let d = temp("group");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut o = log_opts(&d, 0);
+    o.writer.fsync_delay = Duration::from_millis(20);
+    let mut log = FileTxnLog::start(o, 0, tx).unwrap();
+    let mut g = Gen::new(0);
+    let tree = DataTree::new();
+    for _ in 0..50 {
+        log.append(&g.next(&tree));
+        assert_eq!(log.flush(), None);
+    }
+    let mut top = 0;
+    while top < 50 {
+        top = top.max(rx.blocking_recv().unwrap());
+    }
+    let syncs = log.stats.syncs.load(Ordering::Relaxed);
+    assert!(syncs < 10, "{syncs} fsyncs for 50 batches");
+    drop(log);
+    let logs = files::list(&d.join("version-2"), "log").unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].0, 1);
+    // Preallocated to a multiple of preAllocSize, entries then zeros.
+    assert_eq!(
+        std::fs::metadata(&logs[0].1).unwrap().len() % (64 * 1024),
+        0
+    );
+    assert_eq!(record_offsets(&logs[0].1).len(), 50);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn failed_write_is_reported_not_acknowledged_and_retried() {
+    let d = temp("fail");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let fault = Arc::new(AtomicBool::new(false));
+    let mut o = log_opts(&d, 0);
+    o.writer.fault = Some(fault.clone());
+    let mut log = FileTxnLog::start(o, 0, tx).unwrap();
+    let tree = DataTree::new();
+    let mut g = Gen::new(0);
+    let e: Vec<TxnEntry> = (0..6).map(|_| g.next(&tree)).collect();
+    log.append(&e[0]);
+    log.append(&e[1]);
+    log.flush();
+    assert_eq!(rx.blocking_recv(), Some(2));
+    fault.store(true, Ordering::Relaxed);
+    log.append(&e[2]);
+    log.flush();
+    assert_eq!(rx.blocking_recv(), Some(0), "wake-up only");
+    let f = log.take_failure().unwrap();
+    assert_eq!((f.first, f.last), (3, 3));
+    assert!(f.error.contains("No space"));
+    // A batch prepared before the core saw the failure is dropped.
+    log.append(&e[3]);
+    log.flush();
+    fault.store(false, Ordering::Relaxed);
+    // The retry reuses zxid 3.
+    log.append(&e[2]);
+    log.append(&e[3]);
+    log.flush();
+    assert_eq!(rx.blocking_recv(), Some(4));
+    assert_eq!(log.take_failure(), None);
+    drop(log);
+    let logs = files::list(&d.join("version-2"), "log").unwrap();
+    let b = std::fs::read(&logs[0].1).unwrap();
+    let zxids: Vec<i64> = rzk::persist::logfile::scan(&b)
+        .entries
+        .iter()
+        .map(|(_, e)| e.header.zxid)
+        .collect();
+    assert_eq!(zxids, [1, 2, 3, 4]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
