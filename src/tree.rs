@@ -99,12 +99,25 @@ pub struct DataTree {
     /// Zxid of the last txn applied.
     pub last_processed_zxid: i64,
     data_size: u64,
+    /// Paths with a quota (a `zookeeper_limits` node under `/zookeeper/quota`).
+    quotas: HashSet<Box<str>>,
 }
 
 /// The built-in nodes ZooKeeper creates in every tree.
 pub const ZOOKEEPER: &str = "/zookeeper";
 pub const QUOTA: &str = "/zookeeper/quota";
 pub const CONFIG: &str = "/zookeeper/config";
+/// Name of the node holding a quota's limits, under `/zookeeper/quota/<path>/`.
+const QUOTA_LIMITS: &str = "zookeeper_limits";
+/// Name of the node holding a quota's current usage.
+const QUOTA_STATS: &str = "zookeeper_stats";
+
+/// For `/zookeeper/quota/<p>/<leaf>`, the quota'd path `<p>`.
+fn quota_target<'a>(path: &'a str, leaf: &str) -> Option<&'a str> {
+    let rest = path.strip_prefix(QUOTA)?;
+    let q = rest.strip_suffix(leaf)?.strip_suffix('/')?;
+    q.starts_with('/').then_some(q)
+}
 
 fn empty_node(acl: i64) -> Node {
     Node {
@@ -147,6 +160,7 @@ impl DataTree {
             ttls: HashSet::new(),
             last_processed_zxid: 0,
             data_size: 0,
+            quotas: HashSet::new(),
         }
     }
 
@@ -162,6 +176,9 @@ impl DataTree {
         self.index(path, &node);
         self.data_size += path.len() as u64 + node.data.as_ref().map_or(0, |d| d.len() as u64);
         self.nodes.insert(path.into(), node);
+        if let Some(q) = quota_target(path, QUOTA_LIMITS) {
+            self.quotas.insert(q.into());
+        }
     }
 
     fn index(&mut self, path: &str, node: &Node) {
@@ -261,7 +278,8 @@ impl DataTree {
             ephemeral_owner: owner,
             pzxid: zxid,
         };
-        self.data_size += path.len() as u64 + data.as_ref().map_or(0, |d| d.len() as u64);
+        let bytes = data.as_ref().map_or(0, |d| d.len() as i64);
+        self.data_size += path.len() as u64 + bytes as u64;
         let node = Node {
             data,
             acl: acl_id,
@@ -270,6 +288,7 @@ impl DataTree {
         };
         self.index(path, &node);
         self.nodes.insert(path.into(), node);
+        self.quota_on_create(path, bytes);
         Ok(())
     }
 
@@ -277,6 +296,12 @@ impl DataTree {
     pub fn delete(&mut self, path: &str, zxid: i64) -> Result<(), Code> {
         let (parent, name) = split_path(path).ok_or(Code::NoNode)?;
         let node = self.nodes.remove(path).ok_or(Code::NoNode)?;
+        if let Some(q) = quota_target(path, QUOTA_LIMITS) {
+            self.quotas.remove(q);
+        }
+        if !self.quotas.is_empty() {
+            self.quota_update(path, -node.data.as_ref().map_or(0, |d| d.len() as i64), -1);
+        }
         self.acls.release(node.acl);
         self.unindex(path, node.stat.ephemeral_owner);
         self.data_size = self
@@ -309,6 +334,9 @@ impl DataTree {
         node.stat.mtime = time;
         let stat = node.stat();
         self.data_size = self.data_size.saturating_sub(old) + new;
+        if !self.quotas.is_empty() {
+            self.quota_update(path, new as i64 - old as i64, 0);
+        }
         Ok(stat)
     }
 
@@ -321,6 +349,80 @@ impl DataTree {
         let stat = node.stat();
         self.acls.release(old_id);
         Ok(stat)
+    }
+
+    /// Keeps quota bookkeeping after a create: a new `zookeeper_limits` node adds a quota,
+    /// a new `zookeeper_stats` node is filled with the subtree's current counts, any
+    /// other node counts towards the closest quota above it (as ZooKeeper's DataTree).
+    fn quota_on_create(&mut self, path: &str, bytes: i64) {
+        if let Some(q) = quota_target(path, QUOTA_LIMITS) {
+            self.quotas.insert(q.into());
+        } else if let Some(q) = quota_target(path, QUOTA_STATS) {
+            let (count, bytes) = self.subtree_counts(q);
+            if let Some(n) = self.nodes.get_mut(path) {
+                n.data = Some(Bytes::from(format!("count={count},bytes={bytes}")));
+            }
+        } else if !self.quotas.is_empty() {
+            self.quota_update(path, bytes, 1);
+        }
+    }
+
+    /// The quota path governing `path`: the longest quota'd ancestor-or-self, never `/`.
+    fn quota_root(&self, path: &str) -> Option<String> {
+        let mut p = path;
+        loop {
+            if p != "/" && self.quotas.contains(p) {
+                return Some(p.to_owned());
+            }
+            let i = p.rfind('/')?;
+            if i == 0 {
+                return None;
+            }
+            p = &p[..i];
+        }
+    }
+
+    /// Adjusts the `zookeeper_stats` node of the quota governing `path`.
+    fn quota_update(&mut self, path: &str, bytes: i64, count: i64) {
+        if path.starts_with(QUOTA) {
+            return;
+        }
+        let Some(q) = self.quota_root(path) else {
+            return;
+        };
+        let stats_path = format!("{QUOTA}{q}/{QUOTA_STATS}");
+        let Some(node) = self.nodes.get_mut(stats_path.as_str()) else {
+            return;
+        };
+        let text = node
+            .data
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let field = |k: &str| -> i64 {
+            text.split(',')
+                .find_map(|kv| kv.split_once('=').filter(|(key, _)| *key == k))
+                .and_then(|(_, v)| v.split(['=', ';']).next()?.parse().ok())
+                .unwrap_or(0)
+        };
+        let (c, b) = (field("count") + count, field("bytes") + bytes);
+        node.data = Some(Bytes::from(format!("count={c},bytes={b}")));
+    }
+
+    /// Node count (including `path`) and data bytes of a subtree.
+    fn subtree_counts(&self, path: &str) -> (i64, i64) {
+        let mut stack = vec![path.to_owned()];
+        let (mut count, mut bytes) = (0i64, 0i64);
+        while let Some(p) = stack.pop() {
+            let Some(n) = self.nodes.get(p.as_str()) else {
+                continue;
+            };
+            count += 1;
+            bytes += n.data.as_ref().map_or(0, |d| d.len() as i64);
+            let base = if p == "/" { "" } else { p.as_str() };
+            stack.extend(n.children.iter().map(|c| format!("{base}/{c}")));
+        }
+        (count, bytes)
     }
 
     /// Paths of a session's ephemerals.
@@ -391,6 +493,51 @@ mod tests {
         assert_eq!(t.get("/").unwrap().stat().cversion, -1);
         assert_eq!(t.get("/zookeeper").unwrap().stat().cversion, -2);
         assert_eq!(t.descendant_count("/"), 3);
+    }
+
+    #[test]
+    fn quota_stats_follow_the_subtree() {
+        let mut t = DataTree::new();
+        let open = Acl::open();
+        let d = |s: &'static str| Some(Bytes::from_static(s.as_bytes()));
+        t.create("/q", None, &open, 0, -1, 1, 0).unwrap();
+        t.create("/q/a", d("12345"), &open, 0, -1, 2, 0).unwrap();
+        for p in ["/zookeeper/quota/q"] {
+            t.create(p, None, &open, 0, -1, 3, 0).unwrap();
+        }
+        t.create(
+            "/zookeeper/quota/q/zookeeper_limits",
+            d("count=5,bytes=-1"),
+            &open,
+            0,
+            -1,
+            4,
+            0,
+        )
+        .unwrap();
+        t.create(
+            "/zookeeper/quota/q/zookeeper_stats",
+            d("count=0,bytes=0"),
+            &open,
+            0,
+            -1,
+            5,
+            0,
+        )
+        .unwrap();
+        let stats = |t: &DataTree| {
+            t.get("/zookeeper/quota/q/zookeeper_stats")
+                .unwrap()
+                .data
+                .clone()
+                .unwrap()
+        };
+        assert_eq!(&stats(&t)[..], b"count=2,bytes=5");
+        t.create("/q/c", d("abc"), &open, 0, -1, 6, 0).unwrap();
+        t.set_data("/q/a", d("1"), 1, 7, 0).unwrap();
+        assert_eq!(&stats(&t)[..], b"count=3,bytes=4");
+        t.delete("/q/c", 8).unwrap();
+        assert_eq!(&stats(&t)[..], b"count=2,bytes=1");
     }
 
     #[test]
