@@ -10,8 +10,10 @@ zxid (a client that saw it can reconnect; the next write's zxid is higher).
 For rzk, the last iteration restarts into the real ZooKeeper instead, which
 must pass the same checks on the dataDir rzk left (torn tail and all).
 
+The kill comes once a random number of writes (0 .. 90% of all) were
+acknowledged, so writes are in flight whatever the server's speed.
 Env: RZK_CRASH_ITERATIONS (default 5), RZK_CRASH_SEED (default: time based,
-printed), RZK_CRASH_MAX_DELAY (seconds before the kill, default 0.6).
+printed; reproduces the kill points).
 Long run: RZK_CRASH_ITERATIONS=200 compat-tests/run -s test_durability_crash.py
 (also set COMPAT_TIMEOUT and use -o timeout=0 to lift the per-test limit).
 """
@@ -24,9 +26,10 @@ import pytest
 
 from harness import servers
 from harness.durable import PipelinedWriter, connect, read_tree
+from harness.util import wait_until
 
 ITERATIONS = int(os.environ.get("RZK_CRASH_ITERATIONS", "5"))
-MAX_DELAY = float(os.environ.get("RZK_CRASH_MAX_DELAY", "0.6"))
+MAX_OPS = 1500  # per session and iteration
 SESSIONS = 4
 CFG = ["snapCount=150", "preAllocSize=64", "maxSessionTimeout=40000"]
 
@@ -34,7 +37,7 @@ CFG = ["snapCount=150", "preAllocSize=64", "maxSessionTimeout=40000"]
 @pytest.mark.parametrize("kind", [servers.target_name()])  # distinct ids per target
 def test_kill9_loop(kind):
     seed = int(os.environ.get("RZK_CRASH_SEED", "0")) or (time.time_ns() % 10**9)
-    print("crash loop seed %d (RZK_CRASH_SEED=%d reproduces the delays)" % (seed, seed))
+    print("crash loop seed %d (RZK_CRASH_SEED=%d reproduces the kill points)" % (seed, seed))
     rng = random.Random(seed)
     srv = servers.Server(kind, extra_cfg=CFG).start()
     history = []  # (iteration, writers, descendant count after its check)
@@ -51,22 +54,29 @@ def test_kill9_loop(kind):
             for s in range(SESSIONS):
                 assert c.create("%s/s%d" % (top, s), b"-1").err == 0
             c.close()
-            ws = [PipelinedWriter(srv, "%s/s%d" % (top, s), "i%d.s%d" % (it, s), max_ops=1500)
+            ws = [PipelinedWriter(srv, "%s/s%d" % (top, s), "i%d.s%d" % (it, s), max_ops=MAX_OPS)
                   for s in range(SESSIONS)]
             deadline = time.monotonic() + 30
             threads = [threading.Thread(target=w.run, args=(deadline,)) for w in ws]
             for t in threads:
                 t.start()
-            delay = rng.uniform(0.02, MAX_DELAY)
-            time.sleep(delay)
+            # kill once a random number of writes were acknowledged (speed-independent,
+            # so writes are always in flight), plus a random sub-millisecond jitter
+            kill_at = rng.randint(0, int(0.9 * SESSIONS * MAX_OPS))
+            jitter = rng.uniform(0, 0.001)
+            t0 = time.monotonic()
+            wait_until(lambda: sum(len(w.acked) for w in ws) >= kill_at
+                       or not any(t.is_alive() for t in threads), 30, 0.0005)
+            time.sleep(jitter)
+            delay = time.monotonic() - t0
             srv.kill9()
             for t in threads:
                 t.join(timeout=35)
                 assert not t.is_alive(), "writer did not notice the kill"
             acked = [z for w in ws for (_, z, _) in w.acked]
             top_zxid = max(acked + [top_zxid])
-            print("iteration %d: kill after %.3fs, sent %d, acked %d, max acked zxid %#x"
-                  % (it, delay, sum(w.sent for w in ws), len(acked), top_zxid))
+            print("iteration %d: kill at >=%d acks after %.3fs, sent %d, acked %d, max acked zxid %#x"
+                  % (it, kill_at, delay, sum(w.sent for w in ws), len(acked), top_zxid))
 
             if kind == "rzk" and it == ITERATIONS - 1:
                 # the last crash's dataDir (torn tail and all) must be readable by ZooKeeper

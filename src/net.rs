@@ -124,9 +124,19 @@ async fn connection(
             Ok(_) => {}
         }
     }
-    if let Ok(word) = std::str::from_utf8(&buf[..4]) {
+    if let Ok(word) = std::str::from_utf8(&buf[..4]).map(str::to_owned) {
+        let word = word.as_str();
         if FOUR_LETTER_WORDS.contains(&word) {
-            let text = four_letter(word, &cfg, &core).await;
+            // stmk carries an 8-byte mask; ZooKeeper answers nothing when it is missing.
+            let arg = if word == "stmk" && word_enabled(word, &cfg) {
+                match stmk_mask(&mut sock, &mut buf).await {
+                    Some(m) => Some(m),
+                    None => return,
+                }
+            } else {
+                None
+            };
+            let text = four_letter(word, arg, peer, &cfg, &core).await;
             let _ = sock.write_all(text.as_bytes()).await;
             let _ = sock.shutdown().await;
             return;
@@ -300,21 +310,46 @@ fn decode_request(body: &[u8]) -> Decoded {
     }
 }
 
-/// Answers a four-letter word: disabled ones get ZooKeeper's refusal text.
-async fn four_letter(word: &str, cfg: &Config, core: &mpsc::Sender<Event>) -> String {
-    let enabled = cfg.four_letter_enabled(word) || (word == "isro" && cfg.read_only_mode_enabled);
-    if !enabled {
+/// Whether a four-letter word is whitelisted (`isro` also with read-only mode).
+fn word_enabled(word: &str, cfg: &Config) -> bool {
+    cfg.four_letter_enabled(word) || (word == "isro" && cfg.read_only_mode_enabled)
+}
+
+/// Reads stmk's big-endian 8-byte trace mask after the word (briefly waiting for it).
+async fn stmk_mask(sock: &mut TcpStream, buf: &mut BytesMut) -> Option<i64> {
+    let wait = std::time::Duration::from_millis(500);
+    while buf.len() < 12 {
+        match tokio::time::timeout(wait, sock.read_buf(buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return None,
+        }
+    }
+    let b: [u8; 8] = buf[4..12].try_into().ok()?;
+    Some(i64::from_be_bytes(b))
+}
+
+/// Answers a four-letter word: disabled ones get ZooKeeper's refusal text, enabled ones
+/// are answered by the core (see `crate::admin`), which counts `peer` as a connection.
+async fn four_letter(
+    word: &str,
+    arg: Option<i64>,
+    peer: SocketAddr,
+    cfg: &Config,
+    core: &mpsc::Sender<Event>,
+) -> String {
+    if !word_enabled(word, cfg) {
         return format!("{word} is not executed because it is not in the whitelist.\n");
     }
     let (tx, rx) = oneshot::channel();
-    if core
-        .send(Event::FourLetter {
+    let q = crate::admin::Query {
+        ask: crate::admin::Ask::FourLetter {
             cmd: word.to_owned(),
-            reply: tx,
-        })
-        .await
-        .is_err()
-    {
+            arg,
+        },
+        peer: Some(peer),
+        reply: tx,
+    };
+    if core.send(Event::Admin(q)).await.is_err() {
         return "This ZooKeeper instance is not currently serving requests\n".into();
     }
     rx.await.unwrap_or_default()

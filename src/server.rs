@@ -26,6 +26,8 @@ pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
         core.restore_session(id, timeout_ms);
     }
     tokio::spawn(processor::run(core, rx, committed_rx));
+    // AdminServer (admin.*) and Prometheus /metrics (metricsProvider.*), if configured.
+    crate::admin::http::spawn(&cfg, &tx).await;
     info!(version = crate::admin::VERSION, "rzk serving standalone");
     crate::net::serve(listener, cfg, tx).await
 }

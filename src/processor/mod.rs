@@ -80,6 +80,8 @@ pub enum Event {
     },
     /// The log made everything up to `zxid` durable.
     Committed { zxid: i64 },
+    /// A four-letter word, AdminServer command or metrics scrape (see `crate::admin`).
+    Admin(crate::admin::Query),
 }
 
 /// A request waiting behind an earlier write of the same connection.
@@ -282,6 +284,10 @@ impl Core {
                 received,
             } => {
                 self.stats.packets_received += 1;
+                // admin: the handshake counts as a received packet of the connection (cons).
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.stats.received += 1;
+                }
                 self.on_connect(conn, req, received)
             }
             Event::Request {
@@ -302,6 +308,7 @@ impl Core {
                 let _ = reply.send(self.four_letter(&cmd));
             }
             Event::Committed { zxid } => self.commit_up_to(zxid),
+            Event::Admin(q) => self.admin(q),
         }
     }
 
