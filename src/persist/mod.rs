@@ -129,13 +129,17 @@ impl From<PersistError> for std::io::Error {
     }
 }
 
+/// What [`start`] hands the server: the recovered tree, restored sessions (id, timeout
+/// ms) and the running log.
+pub type Started = (DataTree, Vec<(i64, u32)>, Box<dyn TxnLog>);
+
 /// Opens a server's data directories: recovers the tree and sessions
 /// ([`recovery::recover`], which also writes the start-up snapshot), starts the txn-log
 /// writer reporting on `committed`, and starts autopurge. Blocking; call before serving.
 pub fn start(
     cfg: &crate::config::Config,
     committed: tokio::sync::mpsc::UnboundedSender<i64>,
-) -> std::io::Result<(DataTree, Vec<(i64, u32)>, Box<dyn TxnLog>)> {
+) -> std::io::Result<Started> {
     let rec = recovery::recover(&recovery::RecoveryOptions::from_config(cfg))?;
     let opts = txnlog::LogOptions::from_config(cfg);
     let log = txnlog::FileTxnLog::start(opts, rec.tree.last_processed_zxid, committed)?;

@@ -239,7 +239,7 @@ impl FuzzyWriter {
         if self.done {
             return true;
         }
-        let mut n = 0u32;
+        let mut n = 0usize;
         while let Some(path) = self.stack.pop() {
             let Some(node) = tree.get(&path) else {
                 continue; // deleted meanwhile: replay of its delete is a NoNode no-op
@@ -272,11 +272,16 @@ impl FuzzyWriter {
                 self.stack.push(child);
             }
             self.nodes += 1;
-            n += 1;
-            if out.len() >= max_bytes
-                || (n % 64 == 0 && deadline.is_some_and(|d| Instant::now() >= d))
-            {
+            // Work units: the node plus its children's path strings.
+            n += 1 + node.children.len() / 8;
+            if out.len() >= max_bytes {
                 return false;
+            }
+            if n >= 32 {
+                n = 0;
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return false;
+                }
             }
         }
         put_str(out, "/");

@@ -154,10 +154,9 @@ impl Writer {
 
     fn injected_fault(&self) -> io::Result<()> {
         match &self.opts.fault {
-            Some(f) if f.load(Ordering::Relaxed) => Err(io::Error::new(
-                io::ErrorKind::Other,
-                "No space left on device (injected)",
-            )),
+            Some(f) if f.load(Ordering::Relaxed) => {
+                Err(io::Error::other("No space left on device (injected)"))
+            }
             _ => Ok(()),
         }
     }
@@ -235,7 +234,7 @@ impl Writer {
         self.injected_fault()?;
         let prealloc = self.opts.prealloc;
         let Some(o) = self.cur.as_mut() else {
-            return Err(io::Error::new(io::ErrorKind::Other, "no log file"));
+            return Err(io::Error::other("no log file"));
         };
         let end = o.pos + self.buf.len() as u64;
         // FilePadding: within 4 KiB of the end, grow by preAllocSize with one zero byte.
