@@ -65,3 +65,138 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Core, Event, Out};
+    use crate::config::Config;
+    use crate::persist::{Failed, TxnLog};
+    use crate::tree::DataTree;
+    use jute::data::Acl;
+    use jute::proto::{ConnectRequest, CreateRequest, ReplyHeader};
+    use jute::request::Request;
+    use jute::txn::TxnEntry;
+    use jute::{Code, Codec, OpCode};
+    use std::sync::mpsc::{channel, Receiver, Sender};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// A log whose durability the test decides: `ok(z)` commits, `fail(f)` fails.
+    struct TestLog {
+        last: i64,
+        verdicts: Receiver<Result<i64, Failed>>,
+        pending_fail: Option<Failed>,
+    }
+
+    impl TxnLog for TestLog {
+        fn append(&mut self, e: &TxnEntry) {
+            self.last = e.header.zxid;
+        }
+        fn flush(&mut self) -> Option<i64> {
+            match self.verdicts.try_recv() {
+                Ok(Ok(z)) => Some(z.min(self.last)),
+                Ok(Err(f)) => {
+                    self.pending_fail = Some(f);
+                    None
+                }
+                Err(_) => None,
+            }
+        }
+        fn take_failure(&mut self) -> Option<Failed> {
+            self.pending_fail.take()
+        }
+    }
+
+    fn replies(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Out>) -> Vec<ReplyHeader> {
+        let mut v = Vec::new();
+        while let Ok(Out::Data(mut b)) = rx.try_recv() {
+            while b.len() >= 4 {
+                let n = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                let frame = b.split_to(4 + n);
+                if let Ok((_, h)) = ReplyHeader::decode(&frame[4..]) {
+                    v.push(h);
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn failed_writes_get_system_error_and_zxids_are_reused() {
+        let (vtx, vrx): (Sender<Result<i64, Failed>>, _) = channel();
+        let log = TestLog {
+            last: 0,
+            verdicts: vrx,
+            pending_fail: None,
+        };
+        let mut core = Core::new(Arc::new(Config::default()), DataTree::new(), Box::new(log));
+        let (out, mut orx) = tokio::sync::mpsc::unbounded_channel();
+        let peer = "127.0.0.1:5000".parse().unwrap();
+        core.handle(Event::Open { conn: 1, peer, out });
+        let req = ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout: 30000,
+            session_id: 0,
+            passwd: bytes::Bytes::from_static(&[0; 16]),
+            read_only: Some(false),
+        };
+        let now = Instant::now();
+        core.handle(Event::Connect {
+            conn: 1,
+            req,
+            received: now,
+        });
+        vtx.send(Ok(1)).unwrap();
+        core.end_batch();
+        let _ = orx.try_recv(); // the ConnectResponse
+        let create = |path: &str| {
+            Request::Create(
+                OpCode::Create,
+                CreateRequest {
+                    path: path.into(),
+                    data: None,
+                    acl: Acl::open(),
+                    flags: 0,
+                },
+            )
+        };
+        core.handle(Event::Request {
+            conn: 1,
+            xid: 1,
+            req: create("/a"),
+            received: now,
+        });
+        core.handle(Event::Request {
+            conn: 1,
+            xid: 2,
+            req: create("/a/b"),
+            received: now,
+        });
+        vtx.send(Err(Failed {
+            first: 2,
+            last: 3,
+            error: "disk full".into(),
+        }))
+        .unwrap();
+        core.end_batch();
+        let r = replies(&mut orx);
+        assert_eq!(
+            r.iter().map(|h| (h.xid, h.err)).collect::<Vec<_>>(),
+            [(1, Code::SystemError.code()), (2, Code::SystemError.code())]
+        );
+        assert!(core.tree.get("/a").is_none());
+        // The retry reuses zxid 2 and succeeds; reads work throughout.
+        core.handle(Event::Request {
+            conn: 1,
+            xid: 3,
+            req: create("/a"),
+            received: now,
+        });
+        vtx.send(Ok(2)).unwrap();
+        core.end_batch();
+        let r = replies(&mut orx);
+        assert_eq!((r[0].xid, r[0].err, r[0].zxid), (3, 0, 2));
+        assert!(core.tree.get("/a").is_some());
+    }
+}
