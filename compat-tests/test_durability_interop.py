@@ -11,7 +11,8 @@ its ephemerals) when the client resumes it, and continue the zxid sequence.
 A ZooKeeper reader must log no ERROR (3.8 only logs digest mismatches).
 
 Pairs: against ZooKeeper, zookeeper->zookeeper (proves the test); against rzk,
-zookeeper->rzk, rzk->zookeeper and rzk->rzk.
+zookeeper->rzk, rzk->zookeeper and rzk->rzk; plus variants with compressed
+ZooKeeper snapshots (gz, snappy) and a separate dataLogDir.
 """
 import base64
 import hashlib
@@ -26,10 +27,14 @@ CFG = ["snapCount=50", "preAllocSize=64", "minSessionTimeout=4000", "maxSessionT
 OPEN = rawzk.OPEN_ACL
 DIGEST_ID = "user:" + base64.b64encode(hashlib.sha1(b"user:pw").digest()).decode()
 
+# (writer, reader, variant): "plain"; "gz"/"snappy" = ZooKeeper's
+# snapshot.compression.method (snapshot.<zxid>.gz|.snappy); "logdir" = a separate dataLogDir
 if servers.target_name() == "zookeeper":
-    PAIRS = [("zookeeper", "zookeeper")]
+    PAIRS = [("zookeeper", "zookeeper", v) for v in ("plain", "gz", "snappy", "logdir")]
 else:
-    PAIRS = [("zookeeper", "rzk"), ("rzk", "zookeeper"), ("rzk", "rzk")]
+    PAIRS = [("zookeeper", "rzk", "plain"), ("rzk", "zookeeper", "plain"), ("rzk", "rzk", "plain"),
+             ("zookeeper", "rzk", "gz"), ("zookeeper", "rzk", "snappy"),
+             ("zookeeper", "rzk", "logdir"), ("rzk", "zookeeper", "logdir")]
 
 
 def ok(reply):
@@ -86,9 +91,17 @@ def workload(c, keeper):
     return max(zx)
 
 
-@pytest.mark.parametrize("writer,reader", PAIRS, ids=["%s-to-%s" % p for p in PAIRS])
-def test_recover_other_servers_datadir(writer, reader):
-    w = servers.Server(writer, extra_cfg=CFG).start()
+def ident(pair):
+    return "%s-to-%s" % pair[:2] + ("" if pair[2] == "plain" else "-" + pair[2])
+
+
+@pytest.mark.parametrize("writer,reader,variant", PAIRS, ids=[ident(p) for p in PAIRS])
+def test_recover_other_servers_datadir(writer, reader, variant, tmp_path):
+    cfg = CFG + {"plain": [], "gz": ["snapshot.compression.method=gz"],
+                 "snappy": ["snapshot.compression.method=snappy"],
+                 "logdir": ["dataLogDir=%s" % tmp_path]}[variant]
+    w = servers.Server(writer, extra_cfg=cfg).start()
+    log_dir = str(tmp_path) if variant == "logdir" else w.data_dir
     r = keeper = None
     try:
         c = connect(w)
@@ -97,11 +110,11 @@ def test_recover_other_servers_datadir(writer, reader):
         before = read_tree(c)
         c.close()
         keeper.drop()  # the session stays alive
-        logs, snaps = data_files(w.data_dir, "log"), data_files(w.data_dir, "snapshot")
+        logs, snaps = data_files(log_dir, "log"), data_files(w.data_dir, "snapshot")
         assert len(logs) >= 3 and len(snaps) >= 2, (logs, snaps)
         w.kill9()
 
-        r = servers.Server(reader, extra_cfg=CFG, data_dir=w.data_dir).start()
+        r = servers.Server(reader, extra_cfg=cfg, data_dir=w.data_dir).start()
         k2 = DClient(r.host, r.port, timeout_ms=30000, session_id=keeper.session_id,
                      passwd=keeper.passwd, last_zxid=last)
         assert (k2.session_id, k2.timeout > 0) == (keeper.session_id, True), \
