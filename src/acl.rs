@@ -66,7 +66,11 @@ pub fn ip_matches(acl_id: &str, caller: &str) -> bool {
     let (Some((net, bits)), Some(addr)) = (parse_cidr(acl_id), parse_v4(caller)) else {
         return false;
     };
-    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
     u32::from_be_bytes(net) & mask == u32::from_be_bytes(addr) & mask
 }
 
@@ -287,7 +291,16 @@ mod tests {
         assert!(!ip_matches("10.0.0.0/8", "127.1.2.3"));
         assert!(!ip_matches("::1", "127.0.0.1"));
         assert!(ip_matches("0.0.0.0/0", "10.1.1.1"));
-        assert_eq!(fixup(&[Acl { perms: 1, id: Id::new("ip", "::1") }], &[]), None);
+        assert_eq!(
+            fixup(
+                &[Acl {
+                    perms: 1,
+                    id: Id::new("ip", "::1")
+                }],
+                &[]
+            ),
+            None
+        );
     }
 
     #[test]

@@ -244,12 +244,22 @@ async fn process_frames(
             }
         } else {
             match decode_request(body) {
-                Decoded::Request(xid, req) => Event::Request { conn: id, xid, req, received },
+                Decoded::Request(xid, req) => Event::Request {
+                    conn: id,
+                    xid,
+                    req,
+                    received,
+                },
                 Decoded::Undecodable(xid, op, e) => {
                     // As ZooKeeper: a known op whose record does not parse gets
                     // MarshallingError, and the connection stays open.
                     warn!(%peer, ?op, "malformed request body: {e}; answering MarshallingError");
-                    Event::BadRequest { conn: id, xid, op, received }
+                    Event::BadRequest {
+                        conn: id,
+                        xid,
+                        op,
+                        received,
+                    }
                 }
                 Decoded::Ignored(op) => {
                     // ZooKeeper 3.8 silently drops a bare check (13): no reply at all.
@@ -261,7 +271,12 @@ async fn process_frames(
                     warn!(%peer, op, "closing connection: unimplemented opcode");
                     let mut out = BytesMut::new();
                     jute::frame::put_frame(&mut out, |o| {
-                        ReplyHeader { xid, zxid: 0, err: jute::Code::Unimplemented.code() }.encode(o)
+                        ReplyHeader {
+                            xid,
+                            zxid: 0,
+                            err: jute::Code::Unimplemented.code(),
+                        }
+                        .encode(o)
                     });
                     return Step::Close(Some(out));
                 }

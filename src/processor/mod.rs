@@ -70,7 +70,12 @@ pub enum Event {
         received: Instant,
     },
     /// A well-framed request of a known opcode whose body did not decode.
-    BadRequest { conn: ConnId, xid: i32, op: OpCode, received: Instant },
+    BadRequest {
+        conn: ConnId,
+        xid: i32,
+        op: OpCode,
+        received: Instant,
+    },
     /// The socket closed (or the connection task gave up on bad input).
     Closed { conn: ConnId },
     /// A four-letter word; the text answer goes back on `reply`.
@@ -299,7 +304,12 @@ impl Core {
                 self.stats.packets_received += 1;
                 self.on_request(conn, xid, req, received)
             }
-            Event::BadRequest { conn, xid, op, received } => {
+            Event::BadRequest {
+                conn,
+                xid,
+                op,
+                received,
+            } => {
                 self.stats.packets_received += 1;
                 self.on_bad_request(conn, xid, op, received)
             }
@@ -381,7 +391,9 @@ impl Core {
     /// An undecodable request body: a write still takes a zxid as an error txn, a read gets
     /// MarshallingError in its turn, as in ZooKeeper.
     fn on_bad_request(&mut self, conn_id: ConnId, xid: i32, op: OpCode, received: Instant) {
-        let Some(conn) = self.conns.get_mut(&conn_id) else { return };
+        let Some(conn) = self.conns.get_mut(&conn_id) else {
+            return;
+        };
         if conn.closing {
             return;
         }
@@ -392,7 +404,12 @@ impl Core {
         };
         let code = Code::MarshallingError;
         if op.is_write() || op == OpCode::Reconfig {
-            let origin = Origin::Client { conn: conn_id, xid, op, received };
+            let origin = Origin::Client {
+                conn: conn_id,
+                xid,
+                op,
+                received,
+            };
             self.propose_result(Some(conn_id), session, xid, Err(code), origin);
         } else if !conn.queue.is_empty() {
             conn.queue.push_back(Queued::Fail { xid, code });
@@ -468,7 +485,11 @@ impl Core {
         let time = wall_ms();
         let (kind, body, touched) = match r {
             Ok(x) => x,
-            Err(code) => (OpCode::Error, TxnBody::Error(ErrorTxn { err: code.code() }), Vec::new()),
+            Err(code) => (
+                OpCode::Error,
+                TxnBody::Error(ErrorTxn { err: code.code() }),
+                Vec::new(),
+            ),
         };
         let header = TxnHeader {
             client_id: session,
