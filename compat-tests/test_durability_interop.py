@@ -22,6 +22,7 @@ import pytest
 from harness import rawzk, servers
 from harness.durable import DClient, connect, data_files, diff_trees, read_tree
 from harness.rawzk import p_acl, p_int, p_str
+from harness.util import wait_until
 
 CFG = ["snapCount=50", "preAllocSize=64", "minSessionTimeout=4000", "maxSessionTimeout=40000"]
 OPEN = rawzk.OPEN_ACL
@@ -110,6 +111,8 @@ def test_recover_other_servers_datadir(writer, reader, variant, tmp_path):
         before = read_tree(c)
         c.close()
         keeper.drop()  # the session stays alive
+        # snapshots are written in the background: give them a bounded moment
+        wait_until(lambda: len(data_files(w.data_dir, "snapshot")) >= 2, 10)
         logs, snaps = data_files(log_dir, "log"), data_files(w.data_dir, "snapshot")
         assert len(logs) >= 3 and len(snaps) >= 2, (logs, snaps)
         w.kill9()
