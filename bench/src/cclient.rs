@@ -1,0 +1,112 @@
+//! The independent cross-check client: `bench/c/zkload.c` on libzookeeper_mt's async API.
+//! Built with gcc next to the rzk-bench binary when missing or older than its source.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/c/zkload.c");
+
+/// Path of the built zkload binary (beside the running executable).
+pub fn binary() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("zkload")))
+        .unwrap_or_else(|| PathBuf::from("zkload"))
+}
+
+/// Builds zkload if needed; returns its path or why it could not be built.
+pub fn ensure_built() -> Result<PathBuf, String> {
+    let bin = binary();
+    let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(b), Some(s)) = (mtime(&bin), mtime(std::path::Path::new(SOURCE))) {
+        if b >= s {
+            return Ok(bin);
+        }
+    }
+    let out = Command::new("gcc")
+        .args(["-O2", "-DTHREADED", "-o"])
+        .arg(&bin)
+        .arg(SOURCE)
+        .arg("-lzookeeper_mt")
+        .output()
+        .map_err(|e| format!("gcc: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "gcc failed (is libzookeeper-mt-dev installed?): {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(bin)
+}
+
+/// Runs zkload (`op` is get, set or create) and returns its JSON line, bounded in time.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    addr: &str,
+    op: &str,
+    conns: usize,
+    depth: usize,
+    secs: f64,
+    warmup: f64,
+    size: usize,
+    parent: &str,
+    nkeys: usize,
+) -> Result<Value, String> {
+    let bin = ensure_built()?;
+    let mut child = tokio_child(
+        &bin, addr, op, conns, depth, secs, warmup, size, parent, nkeys,
+    )?;
+    let limit = Instant::now() + Duration::from_secs_f64(secs + warmup + 40.0);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() > limit => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("zkload timed out".into());
+            }
+            Ok(None) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or("");
+    serde_json::from_str(line).map_err(|e| {
+        format!(
+            "zkload output {line:?}: {e}; stderr {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tokio_child(
+    bin: &PathBuf,
+    addr: &str,
+    op: &str,
+    conns: usize,
+    depth: usize,
+    secs: f64,
+    warmup: f64,
+    size: usize,
+    parent: &str,
+    nkeys: usize,
+) -> Result<std::process::Child, String> {
+    Command::new(bin)
+        .arg(addr)
+        .arg(op)
+        .arg(conns.to_string())
+        .arg(depth.to_string())
+        .arg(secs.to_string())
+        .arg(warmup.to_string())
+        .arg(size.to_string())
+        .arg(parent)
+        .arg(nkeys.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("zkload: {e}"))
+}

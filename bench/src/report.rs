@@ -1,0 +1,331 @@
+//! The side-by-side tables (markdown) and the throughput-vs-connections SVG plot.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+fn f(v: &Value, k: &str) -> Option<f64> {
+    v.get(k).and_then(Value::as_f64)
+}
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+fn ratio(r: Option<f64>, z: Option<f64>) -> String {
+    match (r, z) {
+        (Some(r), Some(z)) if z > 0.0 => format!("{:.2}", r / z),
+        _ => "–".into(),
+    }
+}
+
+fn num(x: Option<f64>) -> String {
+    match x {
+        None => "–".into(),
+        Some(x) if x >= 100.0 => format!("{x:.0}"),
+        Some(x) if x >= 10.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.2}"),
+    }
+}
+
+fn find<'a>(recs: &'a [Value], server: &str, pred: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+    recs.iter().find(|r| s(r, "server") == server && pred(r))
+}
+
+/// The throughput table: one row per closed/open-loop point, both servers and ratios.
+pub fn load_table(recs: &[Value]) -> String {
+    let mut out = String::from(
+        "| workload | conns×depth | value | rzk ops/s | ZK ops/s | ratio | rzk CPU µs/op | ZK CPU µs/op | ratio | rzk p99 µs | ZK p99 µs | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut seen = Vec::new();
+    for r in recs.iter().filter(|r| s(r, "kind") == "load") {
+        let key = (
+            s(r, "workload").to_string(),
+            s(r, "mode").to_string(),
+            r["conns"].clone(),
+            r["depth"].clone(),
+            r["size"].clone(),
+            r.get("rate").cloned(),
+        );
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key.clone());
+        let same = |x: &Value| {
+            s(x, "kind") == "load"
+                && s(x, "workload") == key.0
+                && s(x, "mode") == key.1
+                && x["conns"] == key.2
+                && x["depth"] == key.3
+                && x["size"] == key.4
+                && x.get("rate").cloned() == key.5
+        };
+        let (a, b) = (find(recs, "rzk", same), find(recs, "zookeeper", same));
+        let g = |v: Option<&Value>, k| v.and_then(|v| f(v, k));
+        let open = key.1 == "open";
+        let p99 = if open { "p99_sched_us" } else { "p99_us" };
+        let shape = if open {
+            format!("{}×open {}/s", key.2, g(a.or(b), "rate").unwrap_or(0.0))
+        } else {
+            format!("{}×{}", key.2, key.3)
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} B | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            key.0,
+            shape,
+            key.4,
+            num(g(a, "ops_per_sec")),
+            num(g(b, "ops_per_sec")),
+            ratio(g(a, "ops_per_sec"), g(b, "ops_per_sec")),
+            num(g(a, "server_cpu_us_per_op")),
+            num(g(b, "server_cpu_us_per_op")),
+            ratio(g(a, "server_cpu_us_per_op"), g(b, "server_cpu_us_per_op")),
+            num(g(a, p99)),
+            num(g(b, p99)),
+            ratio(g(a, p99), g(b, p99)),
+        );
+    }
+    out
+}
+
+/// The other figures: churn, fan-out, memory, restart, and the C-client cross-check.
+pub fn other_table(recs: &[Value]) -> String {
+    let mut rows: Vec<(String, Option<f64>, Option<f64>)> = Vec::new();
+    let pick = |server: &str, kind: &str, k: &str| {
+        find(recs, server, |r| s(r, "kind") == kind).and_then(|r| f(r, k))
+    };
+    let mut add = |label: &str, kind: &str, k: &str, scale: f64| {
+        let g = |srv| pick(srv, kind, k).map(|x| x * scale);
+        rows.push((label.to_string(), g("rzk"), g("zookeeper")));
+    };
+    add(
+        "session churn, sessions/s (connect+close)",
+        "churn",
+        "sessions_per_sec",
+        1.0,
+    );
+    add(
+        "session churn, server CPU µs/session",
+        "churn",
+        "server_cpu_us_per_session",
+        1.0,
+    );
+    add(
+        "watch fan-out: setData → last notification, ms (median round)",
+        "fanout",
+        "median_last_us",
+        1e-3,
+    );
+    add(
+        "watch fan-out: per-notification p50, ms",
+        "fanout",
+        "notify_p50_us",
+        1e-3,
+    );
+    add(
+        "memory: RSS after the znodes, MB",
+        "memory",
+        "rss_after",
+        1.0 / 1048576.0,
+    );
+    add(
+        "memory: RSS growth per znode, bytes",
+        "memory",
+        "bytes_per_znode",
+        1.0,
+    );
+    add(
+        "memory: bulk create rate, znodes/s (8×100)",
+        "memory",
+        "create_per_sec",
+        1.0,
+    );
+    add(
+        "memory: dataDir size, MB",
+        "memory",
+        "data_dir_bytes",
+        1.0 / 1048576.0,
+    );
+    add(
+        "restart with the znodes: spawn → first read, s",
+        "restart",
+        "secs_to_first_read",
+        1.0,
+    );
+    add(
+        "restart: RSS after restart, MB",
+        "restart",
+        "rss_after_restart",
+        1.0 / 1048576.0,
+    );
+    let mut out = String::from("| figure | rzk | ZK | rzk/ZK |\n|---|---|---|---|\n");
+    for (label, a, b) in rows {
+        if a.is_some() || b.is_some() {
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {} | {} |",
+                num(a),
+                num(b),
+                ratio(a, b)
+            );
+        }
+    }
+    out
+}
+
+/// The cross-check table: Rust (jute) client against the C client at the same points.
+pub fn cross_table(recs: &[Value]) -> String {
+    let mut out = String::from(
+        "| server | workload | conns×depth | Rust client ops/s | C client ops/s | Rust/C | Rust p50 µs | C p50 µs | Rust p99 µs | C p99 µs | Rust client CPU µs/op | C client CPU µs/op (whole run) |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for c in recs
+        .iter()
+        .filter(|r| s(r, "kind") == "cload" && r.get("ops_per_sec").is_some())
+    {
+        let rust = recs.iter().find(|r| {
+            s(r, "kind") == "load"
+                && s(r, "mode") == "closed"
+                && s(r, "server") == s(c, "server")
+                && s(r, "workload") == s(c, "workload")
+                && r["conns"] == c["conns"]
+                && r["depth"] == c["depth"]
+                && r["size"] == c["size"]
+        });
+        let g = |k| rust.and_then(|r| f(r, k));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}×{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            s(c, "server"),
+            s(c, "workload"),
+            c["conns"],
+            c["depth"],
+            num(g("ops_per_sec")),
+            num(f(c, "ops_per_sec")),
+            ratio(g("ops_per_sec"), f(c, "ops_per_sec")),
+            num(g("p50_us")),
+            num(f(c, "p50_us")),
+            num(g("p99_us")),
+            num(f(c, "p99_us")),
+            num(g("client_cpu_us_per_op")),
+            num(f(c, "client_cpu_whole_run_s")
+                .zip(f(c, "ops"))
+                .map(|(c, o)| c * 1e6 / o.max(1.0))),
+        );
+    }
+    out
+}
+
+/// A line chart (SVG) of closed-loop ops/s against connections at depth 100, 100 B values,
+/// one line per (server, workload) for getdata and setdata.
+pub fn svg_plot(recs: &[Value], title: &str) -> String {
+    let mut series: BTreeMap<(String, String), Vec<(f64, f64)>> = BTreeMap::new();
+    for r in recs
+        .iter()
+        .filter(|r| s(r, "kind") == "load" && s(r, "mode") == "closed")
+    {
+        let w = s(r, "workload");
+        if (w == "getdata" || w == "setdata")
+            && f(r, "depth") == Some(100.0)
+            && f(r, "size") == Some(100.0)
+        {
+            if let (Some(c), Some(t)) = (f(r, "conns"), f(r, "ops_per_sec")) {
+                series
+                    .entry((s(r, "server").into(), w.into()))
+                    .or_default()
+                    .push((c, t));
+            }
+        }
+    }
+    let (w, h, l, rgt, top, bot) = (720.0, 440.0, 80.0, 200.0, 40.0, 50.0);
+    let xs: Vec<f64> = series.values().flatten().map(|p| p.0).collect();
+    let xmax = xs.iter().cloned().fold(2.0, f64::max);
+    let ymax = series.values().flatten().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    let px = |x: f64| l + (x.log2() / xmax.log2()) * (w - l - rgt);
+    let py = |y: f64| h - bot - y / ymax * (h - top - bot);
+    let mut o = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{l}\" y=\"22\" font-size=\"14\">{title}</text>\n"
+    );
+    let _ = writeln!(
+        o,
+        "<line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>",
+        h - bot,
+        w - rgt,
+        h - bot
+    );
+    let _ = writeln!(
+        o,
+        "<line x1=\"{l}\" y1=\"{top}\" x2=\"{l}\" y2=\"{}\" stroke=\"black\"/>",
+        h - bot
+    );
+    let mut c = 1.0;
+    while c <= xmax {
+        let _ = writeln!(
+            o,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{c}</text>",
+            px(c),
+            h - bot + 16.0
+        );
+        c *= 2.0;
+    }
+    let _ = writeln!(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">connections (depth 100, 100 B values)</text>", (l + w - rgt) / 2.0, h - 12.0);
+    for i in 0..=5 {
+        let y = ymax * i as f64 / 5.0;
+        let _ = writeln!(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.0}</text><line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>", l - 6.0, py(y) + 4.0, y, py(y), w - rgt, py(y));
+    }
+    let _ = writeln!(o, "<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">ops/s</text>", (top + h - bot) / 2.0, (top + h - bot) / 2.0);
+    for (i, ((server, wl), pts)) in series.iter_mut().enumerate() {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let color = if server == "rzk" {
+            "#c0392b"
+        } else {
+            "#2c6fbb"
+        };
+        let dash = if wl == "setdata" {
+            " stroke-dasharray=\"6 4\""
+        } else {
+            ""
+        };
+        let d: Vec<String> = pts
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", px(*x), py(*y)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{dash} points=\"{}\"/>",
+            d.join(" ")
+        );
+        for (x, y) in pts.iter() {
+            let _ = writeln!(
+                o,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{color}\"/>",
+                px(*x),
+                py(*y)
+            );
+        }
+        let ly = top + 20.0 + i as f64 * 20.0;
+        let _ = writeln!(o, "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{color}\" stroke-width=\"2\"{dash}/><text x=\"{}\" y=\"{}\">{} {}</text>", w - rgt + 15.0, w - rgt + 45.0, w - rgt + 52.0, ly + 4.0, if server == "rzk" { "rzk" } else { "ZooKeeper" }, wl);
+    }
+    o.push_str("</svg>\n");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tables_pair_servers() {
+        let recs = vec![
+            json!({"kind":"load","server":"rzk","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":300.0,"server_cpu_us_per_op":1.0,"p99_us":10}),
+            json!({"kind":"load","server":"zookeeper","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":100.0,"server_cpu_us_per_op":3.0,"p99_us":30}),
+        ];
+        let t = load_table(&recs);
+        assert!(
+            t.contains("| getdata | 8×100 | 100 B | 300 | 100 | 3.00 |"),
+            "{t}"
+        );
+        let svg = svg_plot(&recs, "t");
+        assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    }
+}

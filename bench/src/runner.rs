@@ -1,0 +1,406 @@
+//! Runs the suite against one server: setup, the load matrix, the C cross-check, churn,
+//! fan-out, then memory and restart on a second, fresh server. Every figure becomes one JSON
+//! record (printed as a line as soon as it exists).
+
+use crate::cclient;
+use crate::load::{self, Spec, Tally};
+use crate::procfs;
+use crate::server::{Kind, Server};
+use crate::special;
+use crate::workload::{self, Mix, KEYS, KIDS};
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::cell::Cell;
+use std::io::Write;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Which parts of the suite to run and how big.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Throughput points: (mix, conns, depth, size).
+    pub points: Vec<(Mix, usize, usize, usize)>,
+    /// Open-loop points: (mix, conns, rate).
+    pub open: Vec<(Mix, usize, f64)>,
+    /// C cross-check points: (op, conns, depth).
+    pub cross: Vec<(&'static str, usize, usize)>,
+    /// Measured seconds per point.
+    pub secs: f64,
+    /// Warm-up seconds per point.
+    pub warmup: f64,
+    /// Session churn (workers), if run.
+    pub churn: Option<usize>,
+    /// Fan-out (watchers, rounds), if run.
+    pub fanout: Option<(usize, usize)>,
+    /// Memory + restart test with this many 100 B znodes, if run.
+    pub memory: Option<usize>,
+    /// Unrecorded mixed load (seconds) after setup, so the JVM has compiled its hot paths.
+    pub server_warmup: f64,
+}
+
+/// Where results go.
+pub struct Sink {
+    /// All records so far.
+    pub records: Vec<Value>,
+    /// Optional JSON-lines file.
+    pub file: Option<std::fs::File>,
+}
+
+impl Sink {
+    /// Records one figure: prints it as a JSON line and keeps it.
+    pub fn emit(&mut self, v: Value) {
+        let line = v.to_string();
+        println!("{line}");
+        if let Some(f) = self.file.as_mut() {
+            let _ = writeln!(f, "{line}");
+        }
+        self.records.push(v);
+    }
+}
+
+fn tally_json(server: &str, spec: &Spec, t: &Tally, secs: f64, scpu: f64, ccpu: f64) -> Value {
+    let ops = t.ops.max(1) as f64;
+    let q = |h: &hdrhistogram::Histogram<u64>, p: f64| {
+        if h.is_empty() {
+            0
+        } else {
+            h.value_at_quantile(p)
+        }
+    };
+    let mut v = json!({
+        "kind": "load", "client": "rust", "server": server, "workload": spec.mix.name(),
+        "mode": if spec.rate.is_some() { "open" } else { "closed" },
+        "conns": spec.conns, "depth": spec.depth, "size": spec.size, "secs": secs,
+        "ops": t.ops, "errors": t.errors, "xid_mismatches": t.xid_mismatches, "lost": t.lost,
+        "ops_per_sec": t.ops as f64 / secs,
+        "p50_us": q(&t.hist, 0.5), "p99_us": q(&t.hist, 0.99), "p999_us": q(&t.hist, 0.999),
+        "max_us": t.hist.max(),
+        "server_cpu_us_per_op": scpu * 1e6 / ops, "client_cpu_us_per_op": ccpu * 1e6 / ops,
+        "loadavg": procfs::loadavg(),
+    });
+    if let Some(rate) = spec.rate {
+        v["rate"] = json!(rate);
+        v["skipped"] = json!(t.skipped);
+        v["p50_sched_us"] = json!(q(&t.hist_sched, 0.5));
+        v["p99_sched_us"] = json!(q(&t.hist_sched, 0.99));
+        v["p999_sched_us"] = json!(q(&t.hist_sched, 0.999));
+    }
+    if let Some(e) = &t.first_error {
+        v["first_error"] = json!(e);
+    }
+    v
+}
+
+/// Runs one load spec against a running server, sampling its CPU over the window.
+pub async fn load_point(srv: &Server, spec: &Spec) -> Value {
+    load_point_at(&srv.addr(), srv.kind.name(), &srv.pid_str(), spec).await
+}
+
+/// Like [`load_point`] for a server given by address and pid ("0" = no CPU figures).
+pub async fn load_point_at(addr: &str, server: &str, pid: &str, spec: &Spec) -> Value {
+    let pid = pid.to_string();
+    let s0 = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now())));
+    let s1 = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now())));
+    let sample = |c: Rc<Cell<(f64, f64, std::time::Instant)>>, pid: String| {
+        move || {
+            c.set((
+                procfs::cpu_secs(&pid).unwrap_or(0.0),
+                procfs::cpu_secs("self").unwrap_or(0.0),
+                std::time::Instant::now(),
+            ))
+        }
+    };
+    let t = load::run(
+        addr,
+        spec,
+        sample(s0.clone(), pid.clone()),
+        sample(s1.clone(), pid),
+    )
+    .await;
+    let (a, b) = (s0.get(), s1.get());
+    let secs = (b.2 - a.2).as_secs_f64().max(1e-3);
+    tally_json(server, spec, &t, secs, b.0 - a.0, b.1 - a.1)
+}
+
+/// Creates the keyed sets for `sizes` and the 1,000-child node.
+pub async fn setup(addr: &str, sizes: &[usize]) -> Result<(), String> {
+    let mut parents = vec!["/rzkb".to_string(), "/rzkb/kids".to_string()];
+    parents.extend(sizes.iter().map(|s| workload::key_parent(*s)));
+    special::ensure(addr, &parents)
+        .await
+        .map_err(|e| e.to_string())?;
+    let long = Duration::from_secs(120);
+    for &size in sizes {
+        let f = special::fill(
+            addr,
+            KEYS,
+            4,
+            100,
+            Rc::new(move |i| workload::key_path(size, i)),
+            Bytes::from(vec![b'v'; size]),
+            long,
+        )
+        .await;
+        if f.errors > 0 {
+            return Err(format!("setup of {size} B keys: {} errors", f.errors));
+        }
+    }
+    let f = special::fill(
+        addr,
+        KIDS,
+        4,
+        100,
+        Rc::new(|i| format!("/rzkb/kids/c{i:04}")),
+        Bytes::from(vec![b'v'; 100]),
+        long,
+    )
+    .await;
+    if f.errors > 0 {
+        return Err(format!("setup of /rzkb/kids: {} errors", f.errors));
+    }
+    Ok(())
+}
+
+/// Runs `plan` against a fresh `kind` server (and the memory test on another one).
+pub async fn run_server(
+    kind: Kind,
+    root: &std::path::Path,
+    rzk_bin: &PathBuf,
+    plan: &Plan,
+    sink: &mut Sink,
+) -> Result<(), String> {
+    let tag = |t: &str| format!("{t}-{}", std::process::id());
+    let mut srv = Server::new(kind, root, &tag("load"), rzk_bin).map_err(|e| e.to_string())?;
+    let ready = srv
+        .start(Duration::from_secs(120))
+        .await
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "# {} ready in {:.2} s (pid {})",
+        kind.name(),
+        ready.as_secs_f64(),
+        srv.pid_str()
+    );
+    let mut sizes: Vec<usize> = plan.points.iter().map(|p| p.3).collect();
+    sizes.push(100);
+    sizes.sort();
+    sizes.dedup();
+    setup(&srv.addr(), &sizes).await?;
+    if plan.server_warmup > 0.0 {
+        let spec = Spec {
+            mix: Mix::Mixed80,
+            conns: 8,
+            depth: 100,
+            size: 100,
+            secs: plan.server_warmup,
+            warmup: 0.0,
+            rate: None,
+            run_id: "warm".into(),
+        };
+        let _ = load_point(&srv, &spec).await;
+    }
+    for (n, &(mix, conns, depth, size)) in plan.points.iter().enumerate() {
+        let run_id = format!("{}-{n}", std::process::id());
+        if mix == Mix::Create {
+            special::ensure(&srv.addr(), &[workload::OpGen::create_parent(&run_id)])
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let spec = Spec {
+            mix,
+            conns,
+            depth,
+            size,
+            secs: plan.secs,
+            warmup: plan.warmup,
+            rate: None,
+            run_id,
+        };
+        sink.emit(load_point(&srv, &spec).await);
+    }
+    for &(mix, conns, rate) in &plan.open {
+        let spec = Spec {
+            mix,
+            conns,
+            depth: 1000,
+            size: 100,
+            secs: plan.secs,
+            warmup: plan.warmup,
+            rate: Some(rate),
+            run_id: "open".into(),
+        };
+        sink.emit(load_point(&srv, &spec).await);
+    }
+    for &(op, conns, depth) in &plan.cross {
+        let parent = if op == "create" {
+            let p = workload::OpGen::create_parent(&format!("c{}", std::process::id()));
+            special::ensure(&srv.addr(), &[p.clone()])
+                .await
+                .map_err(|e| e.to_string())?;
+            p
+        } else {
+            workload::key_parent(100)
+        };
+        let pid = srv.pid_str();
+        let c0 = procfs::cpu_secs(&pid).unwrap_or(0.0);
+        match cclient::run(
+            &srv.addr(),
+            op,
+            conns,
+            depth,
+            plan.secs,
+            plan.warmup,
+            100,
+            &parent,
+            KEYS,
+        )
+        .await
+        {
+            Ok(mut v) => {
+                let cpu = procfs::cpu_secs(&pid).unwrap_or(0.0) - c0;
+                v["kind"] = json!("cload");
+                v["server"] = json!(kind.name());
+                v["workload"] = json!(match op {
+                    "get" => "getdata",
+                    "set" => "setdata",
+                    o => o,
+                });
+                v["conns"] = json!(conns);
+                v["depth"] = json!(depth);
+                v["size"] = json!(100);
+                v["server_cpu_whole_run_s"] = json!(cpu);
+                sink.emit(v);
+            }
+            Err(e) => sink
+                .emit(json!({"kind": "cload", "server": kind.name(), "workload": op, "error": e})),
+        }
+    }
+    if let Some(workers) = plan.churn {
+        let pid = srv.pid_str();
+        let c0 = procfs::cpu_secs(&pid).unwrap_or(0.0);
+        let c = special::churn(&srv.addr(), workers, plan.secs).await;
+        let cpu = procfs::cpu_secs(&pid).unwrap_or(0.0) - c0;
+        let q = |p| {
+            if c.hist.is_empty() {
+                0
+            } else {
+                c.hist.value_at_quantile(p)
+            }
+        };
+        sink.emit(json!({"kind": "churn", "server": kind.name(), "workers": workers, "secs": plan.secs,
+            "sessions": c.sessions, "errors": c.errors, "sessions_per_sec": c.sessions as f64 / plan.secs,
+            "p50_us": q(0.5), "p99_us": q(0.99), "server_cpu_us_per_session": cpu * 1e6 / c.sessions.max(1) as f64,
+            "loadavg": procfs::loadavg()}));
+    }
+    if let Some((n, rounds)) = plan.fanout {
+        match special::fanout(&srv.addr(), n, rounds).await {
+            Ok(f) => {
+                let mut done: Vec<u64> = f.rounds_us.iter().flatten().copied().collect();
+                done.sort();
+                let q = |p| {
+                    if f.hist.is_empty() {
+                        0
+                    } else {
+                        f.hist.value_at_quantile(p)
+                    }
+                };
+                sink.emit(
+                    json!({"kind": "fanout", "server": kind.name(), "watchers": f.watchers,
+                    "rounds": rounds, "rounds_us": f.rounds_us, "missed": f.missed,
+                    "median_last_us": done.get(done.len() / 2).copied(),
+                    "max_last_us": done.last().copied(), "notify_p50_us": q(0.5),
+                    "loadavg": procfs::loadavg()}),
+                );
+            }
+            Err(e) => {
+                sink.emit(json!({"kind": "fanout", "server": kind.name(), "error": e.to_string()}))
+            }
+        }
+    }
+    srv.stop();
+    if let Some(n) = plan.memory {
+        memory(kind, root, rzk_bin, n, sink).await?;
+    }
+    let _ = std::fs::remove_dir_all(&srv.dir);
+    Ok(())
+}
+
+/// RSS before/after `n` znodes of 100 B, then a timed restart on that dataDir.
+async fn memory(
+    kind: Kind,
+    root: &std::path::Path,
+    rzk_bin: &PathBuf,
+    n: usize,
+    sink: &mut Sink,
+) -> Result<(), String> {
+    let mut srv = Server::new(kind, root, &format!("mem-{}", std::process::id()), rzk_bin)
+        .map_err(|e| e.to_string())?;
+    srv.start(Duration::from_secs(120))
+        .await
+        .map_err(|e| e.to_string())?;
+    let buckets = 1000.min(n.max(1));
+    let mut parents = vec!["/rzkb".to_string(), "/rzkb/mem".to_string()];
+    parents.extend((0..buckets).map(|b| format!("/rzkb/mem/b{b:03}")));
+    special::ensure(&srv.addr(), &parents)
+        .await
+        .map_err(|e| e.to_string())?;
+    let rss0 = procfs::rss_bytes(&srv.pid_str()).unwrap_or(0);
+    let path = Rc::new(move |i: usize| format!("/rzkb/mem/b{:03}/n{i:07}", i % buckets));
+    let timeout = Duration::from_secs(900);
+    let f = special::fill(
+        &srv.addr(),
+        n,
+        8,
+        100,
+        path.clone(),
+        Bytes::from(vec![b'v'; 100]),
+        timeout,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss1 = procfs::rss_bytes(&srv.pid_str()).unwrap_or(0);
+    srv.stop();
+    let disk = srv.data_bytes();
+    let restart = srv
+        .start(Duration::from_secs(600))
+        .await
+        .map_err(|e| e.to_string());
+    let rss2 = procfs::rss_bytes(&srv.pid_str()).unwrap_or(0);
+    // Check the data really came back: the last znode must exist.
+    let last_ok = match &restart {
+        Ok(_) => exists(&srv.addr(), &path(n - 1)).await,
+        Err(_) => false,
+    };
+    sink.emit(
+        json!({"kind": "memory", "server": kind.name(), "znodes": n, "created": f.created,
+        "existed": f.existed, "errors": f.errors, "fill_secs": f.secs,
+        "create_per_sec": f.created as f64 / f.secs.max(1e-3),
+        "rss_before": rss0, "rss_after": rss1,
+        "bytes_per_znode": (rss1 as f64 - rss0 as f64) / n.max(1) as f64,
+        "data_dir_bytes": disk, "loadavg": procfs::loadavg()}),
+    );
+    sink.emit(
+        json!({"kind": "restart", "server": kind.name(), "znodes": n,
+        "secs_to_first_read": restart.as_ref().ok().map(|d| d.as_secs_f64()),
+        "error": restart.as_ref().err(), "rss_after_restart": rss2, "data_intact": last_ok,
+        "loadavg": procfs::loadavg()}),
+    );
+    srv.stop();
+    let _ = std::fs::remove_dir_all(&srv.dir);
+    Ok(())
+}
+
+async fn exists(addr: &str, path: &str) -> bool {
+    let t = Duration::from_secs(10);
+    let Ok(mut c) = crate::conn::Conn::connect(addr, 30000, t).await else {
+        return false;
+    };
+    let req = jute::Request::Exists(jute::proto::PathWatchRequest {
+        path: path.into(),
+        watch: false,
+    });
+    let ok = matches!(c.call(&req, t).await, Ok(r) if r.header.err == 0);
+    let _ = c.close(t).await;
+    ok
+}

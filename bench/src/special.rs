@@ -1,0 +1,286 @@
+//! The non-throughput workloads: bulk fill (setup and the memory test), session churn and
+//! watch fan-out.
+
+use crate::conn::{Conn, NOTIFICATION_XID};
+use crate::load::new_hist;
+use crate::workload::create_req;
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use jute::proto::{PathWatchRequest, SetDataRequest};
+use jute::{Code, Request};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// Result of a bulk create.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Filled {
+    /// Znodes created.
+    pub created: u64,
+    /// Creates answered NodeExists (already there; fine for setup).
+    pub existed: u64,
+    /// Other errors, lost requests or failed connections.
+    pub errors: u64,
+    /// Wall time.
+    pub secs: f64,
+}
+
+/// Creates znodes `path(i)` for i in 0..n with `value`, over `conns` pipelined connections
+/// of `depth` each; gives up at `timeout`.
+pub async fn fill(
+    addr: &str,
+    n: usize,
+    conns: usize,
+    depth: usize,
+    path: Rc<dyn Fn(usize) -> String>,
+    value: Bytes,
+    timeout: Duration,
+) -> Filled {
+    let t0 = Instant::now();
+    let deadline = t0 + timeout;
+    let total = Rc::new(RefCell::new(Filled::default()));
+    let mut tasks = Vec::new();
+    for k in 0..conns.max(1) {
+        let (path, value, total, addr) =
+            (path.clone(), value.clone(), total.clone(), addr.to_string());
+        let conns = conns.max(1);
+        tasks.push(tokio::task::spawn_local(async move {
+            let mut f = Filled::default();
+            let Ok(mut c) = Conn::connect(&addr, 30000, Duration::from_secs(10)).await else {
+                total.borrow_mut().errors += 1;
+                return;
+            };
+            let mut next = k;
+            let mut inflight = VecDeque::new();
+            let mut replies = Vec::new();
+            while Instant::now() < deadline {
+                while inflight.len() < depth && next < n {
+                    inflight.push_back(c.writer.queue(&create_req(path(next), value.clone())));
+                    next += conns;
+                }
+                if inflight.is_empty() || c.writer.flush().await.is_err() {
+                    break;
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(left, c.reader.read_replies(&mut replies)).await {
+                    Ok(Ok(())) => {}
+                    _ => break,
+                }
+                for r in replies.drain(..) {
+                    if r.header.xid == NOTIFICATION_XID {
+                        continue;
+                    }
+                    inflight.pop_front();
+                    match r.header.err {
+                        0 => f.created += 1,
+                        e if e == Code::NodeExists.code() => f.existed += 1,
+                        _ => f.errors += 1,
+                    }
+                }
+            }
+            f.errors += inflight.len() as u64 + (next < n) as u64;
+            let mut t = total.borrow_mut();
+            t.created += f.created;
+            t.existed += f.existed;
+            t.errors += f.errors;
+            drop(t);
+            let _ = c.close(Duration::from_secs(5)).await;
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let mut f = *total.borrow();
+    f.secs = t0.elapsed().as_secs_f64();
+    f
+}
+
+/// Creates each of `paths` (in order, one at a time; for parents), ignoring NodeExists.
+pub async fn ensure(addr: &str, paths: &[String]) -> io::Result<()> {
+    let t = Duration::from_secs(10);
+    let mut c = Conn::connect(addr, 30000, t).await?;
+    for p in paths {
+        let r = c.call(&create_req(p.clone(), Bytes::new()), t).await?;
+        if r.header.err != 0 && r.header.err != Code::NodeExists.code() {
+            return Err(io::Error::other(format!(
+                "create {p}: error {}",
+                r.header.err
+            )));
+        }
+    }
+    c.close(t).await
+}
+
+/// Session churn result.
+pub struct Churn {
+    /// Completed connect+close cycles inside the window.
+    pub sessions: u64,
+    /// Failed cycles.
+    pub errors: u64,
+    /// Latency of one whole cycle (connect, handshake, closeSession reply), µs.
+    pub hist: Histogram<u64>,
+}
+
+/// `workers` loops of connect + closeSession + close, for `secs` (bounded).
+pub async fn churn(addr: &str, workers: usize, secs: f64) -> Churn {
+    let end = Instant::now() + Duration::from_secs_f64(secs);
+    let out = Rc::new(RefCell::new(Churn {
+        sessions: 0,
+        errors: 0,
+        hist: new_hist(),
+    }));
+    let mut tasks = Vec::new();
+    for _ in 0..workers.max(1) {
+        let (out, addr) = (out.clone(), addr.to_string());
+        tasks.push(tokio::task::spawn_local(async move {
+            while Instant::now() < end {
+                let t0 = Instant::now();
+                let r = match Conn::connect(&addr, 30000, Duration::from_secs(5)).await {
+                    Ok(c) => c.close(Duration::from_secs(5)).await,
+                    Err(e) => Err(e),
+                };
+                let mut o = out.borrow_mut();
+                match r {
+                    Ok(()) if Instant::now() <= end => {
+                        o.sessions += 1;
+                        let _ = o.hist.record(t0.elapsed().as_micros().max(1) as u64);
+                    }
+                    Ok(()) => {}
+                    Err(_) => o.errors += 1,
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    Rc::try_unwrap(out).ok().expect("tasks done").into_inner()
+}
+
+/// Watch fan-out result.
+pub struct Fanout {
+    /// Watching sessions that were connected.
+    pub watchers: usize,
+    /// Per round: µs from sending setData to the last notification (None if some missed).
+    pub rounds_us: Vec<Option<u64>>,
+    /// Per notification: µs from sending setData to its arrival.
+    pub hist: Histogram<u64>,
+    /// Notifications that did not arrive within 10 s.
+    pub missed: u64,
+}
+
+#[derive(Default)]
+struct FanState {
+    armed: usize,
+    arrivals: Vec<Instant>,
+    round: usize,
+}
+
+/// `n` sessions each set a data watch on `/rzkb/fan`; another session sets its data; the
+/// time to the last notification is measured, `rounds` times (watches re-armed each round).
+pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
+    let t = Duration::from_secs(10);
+    ensure(addr, &["/rzkb".into(), "/rzkb/fan".into()]).await?;
+    let state = Rc::new(RefCell::new(FanState::default()));
+    let mut conns = Vec::new();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
+        let hs: Vec<_> = chunk
+            .iter()
+            .map(|_| {
+                let addr = addr.to_string();
+                tokio::task::spawn_local(async move { Conn::connect(&addr, 30000, t).await })
+            })
+            .collect();
+        for h in hs {
+            if let Ok(Ok(c)) = h.await {
+                conns.push(c);
+            }
+        }
+    }
+    let watchers = conns.len();
+    let mut tasks = Vec::new();
+    for mut c in conns {
+        let state = state.clone();
+        tasks.push(tokio::task::spawn_local(async move {
+            let get = Request::GetData(PathWatchRequest {
+                path: "/rzkb/fan".into(),
+                watch: true,
+            });
+            for round in 0..rounds {
+                while state.borrow().round < round {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                if !matches!(c.call(&get, t).await, Ok(r) if r.header.err == 0) {
+                    return;
+                }
+                state.borrow_mut().armed += 1;
+                let mut replies = Vec::new();
+                let got = tokio::time::timeout(t, async {
+                    loop {
+                        if c.reader.read_replies(&mut replies).await.is_err() {
+                            return false;
+                        }
+                        if replies.drain(..).any(|r| r.header.xid == NOTIFICATION_XID) {
+                            return true;
+                        }
+                    }
+                })
+                .await;
+                if got != Ok(true) {
+                    return;
+                }
+                state.borrow_mut().arrivals.push(Instant::now());
+            }
+            let _ = c.close(Duration::from_secs(5)).await;
+        }));
+    }
+    let mut setter = Conn::connect(addr, 30000, t).await?;
+    let mut out = Fanout {
+        watchers,
+        rounds_us: Vec::new(),
+        hist: new_hist(),
+        missed: 0,
+    };
+    for round in 0..rounds {
+        let arm_deadline = Instant::now() + t;
+        while state.borrow().armed < watchers && Instant::now() < arm_deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let set = Request::SetData(SetDataRequest {
+            path: "/rzkb/fan".into(),
+            data: Some(Bytes::from(format!("round {round}"))),
+            version: -1,
+        });
+        let t0 = Instant::now();
+        setter.call(&set, t).await?;
+        let deadline = t0 + t;
+        while state.borrow().arrivals.len() < watchers && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let mut s = state.borrow_mut();
+        for a in &s.arrivals {
+            let _ = out.hist.record((*a - t0).as_micros().max(1) as u64);
+        }
+        let last = s
+            .arrivals
+            .iter()
+            .max()
+            .map(|a| (*a - t0).as_micros() as u64);
+        out.missed += (watchers - s.arrivals.len()) as u64;
+        out.rounds_us.push(if s.arrivals.len() == watchers {
+            last
+        } else {
+            None
+        });
+        s.arrivals.clear();
+        s.armed = 0;
+        s.round = round + 1;
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let _ = setter.close(t).await;
+    Ok(out)
+}
