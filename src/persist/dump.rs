@@ -311,13 +311,7 @@ impl SnapSink for Collect {
 
 /// Prints a snapshot: sessions, the ACL map, and every node with its Stat.
 pub fn dump_snapshot(path: &Path, json: bool, out: &mut dyn Write) -> Result<(), PersistError> {
-    if files::is_compressed(path) {
-        return Err(PersistError::file(
-            path,
-            "compressed snapshots are not supported",
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let bytes = files::read_snapshot(path).map_err(|e| io_err(path, e))?;
     let mut c = Collect::default();
     let trailer = snapshot::read(&bytes, &mut c).map_err(|(o, m)| PersistError::at(path, o, m))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");

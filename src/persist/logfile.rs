@@ -5,7 +5,9 @@
 //! a bad record with nothing but zeros (or EOF) after it is a *torn* tail — a write the
 //! crash interrupted, never acknowledged since acknowledgements follow the fsync — while
 //! a bad record with data after it, or a record whose checksum matches but whose entry
-//! does not decode, is *corrupt*.
+//! does not decode, is *corrupt*. As in ZooKeeper, the 0x42 end marker is checked before
+//! the checksum: a record that is complete (marker in place) but fails its checksum was
+//! fully written — and possibly acknowledged — so it is corrupt, never silently dropped.
 
 use jute::codec::decode_prefix;
 use jute::file::{adler32, FileHeader, LOG_RECORD_END};
@@ -133,13 +135,13 @@ pub fn scan(bytes: &[u8]) -> LogScan {
             break bad(ext, "record not followed by the 0x42 end marker".into());
         }
         if crc != adler32(entry) as i64 {
-            break bad(
-                ext,
-                format!(
-                    "checksum mismatch (stored {crc:#x}, computed {:#x})",
+            break LogEnd::Corrupt {
+                offset: p as u64,
+                reason: format!(
+                    "checksum mismatch in a complete record (stored {crc:#x}, computed {:#x})",
                     adler32(entry)
                 ),
-            );
+            };
         }
         match TxnEntry::decode_complete(entry) {
             Ok(e) => entries.push((p as u64, e)),
@@ -233,11 +235,12 @@ mod tests {
         b[HEADER_LEN + 12 + 3] ^= 0xff;
         let s = scan(&b);
         assert!(matches!(s.end, LogEnd::Corrupt { offset, .. } if offset == HEADER_LEN as u64));
-        // The same damage in the last record is a torn tail.
+        // The same damage in the last, complete record is corrupt too (ZooKeeper refuses
+        // to start: that record may have been acknowledged).
         let mut b = log(3);
         let last = log(2).len();
         b[last + 12 + 3] ^= 0xff;
-        assert!(matches!(scan(&b).end, LogEnd::Torn { .. }));
+        assert!(matches!(scan(&b).end, LogEnd::Corrupt { offset, .. } if offset == last as u64));
     }
 
     #[test]

@@ -9,12 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tracing::{info, warn};
 
-/// Whether a snapshot file passes the cheap validity check (complete, uncompressed).
+/// Whether a snapshot file passes the cheap validity check (complete once inflated).
 fn valid_snapshot(path: &Path) -> bool {
-    if files::is_compressed(path) {
-        return false;
-    }
-    let Ok(bytes) = fs::read(path) else {
+    let Ok(bytes) = files::read_snapshot(path) else {
         return false;
     };
     snapshot::looks_complete(&bytes)

@@ -122,13 +122,7 @@ pub fn load_snapshot(
     path: &Path,
     zxid: i64,
 ) -> Result<(DataTree, HashMap<i64, u32>), PersistError> {
-    if files::is_compressed(path) {
-        return Err(PersistError::file(
-            path,
-            "compressed snapshots (zookeeper.snapshot.compression.method) are not supported",
-        ));
-    }
-    let bytes = fs::read(path).map_err(|e| PersistError::io(path, e))?;
+    let bytes = files::read_snapshot(path).map_err(|e| PersistError::io(path, e))?;
     if !snapshot::looks_complete(&bytes) {
         return Err(PersistError::file(
             path,
