@@ -343,8 +343,17 @@ impl Core {
             return self.on_auth(conn_id, a);
         }
         if let Request::Sasl(_) = req {
-            self.reply_header(conn_id, xid, 0, Code::AuthFailed.code());
-            self.close_conn(conn_id);
+            // With no SASL configured, ZooKeeper 3.8 answers OK (zxid 0) with a null token
+            // and keeps the connection.
+            self.frame(conn_id, |o| {
+                ReplyHeader {
+                    xid,
+                    zxid: 0,
+                    err: 0,
+                }
+                .encode(o);
+                jute::proto::SaslToken { token: None }.encode(o);
+            });
             return;
         }
         let live = self.sessions.touch(session, now);
