@@ -10,6 +10,37 @@ use jute::data::{Acl, Stat, StatPersisted};
 use jute::Code;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// ZooKeeper's digest version (`DigestCalculator.DIGEST_VERSION`) for TxnDigest and ZxidDigest.
+pub const DIGEST_VERSION: i32 = 2;
+
+/// ZooKeeper's per-node digest (`DigestCalculator`): CRC-32 over the path (`""` for the
+/// root), the data when not null, and the 60-byte block czxid, mzxid, pzxid, ctime, mtime,
+/// version, cversion (stored), aversion, ephemeralOwner (big-endian). Nodes under
+/// `/zookeeper/` count 0 (`/zookeeper` itself counts).
+pub fn node_digest(path: &str, data: Option<&[u8]>, s: &StatPersisted) -> u64 {
+    if path.starts_with("/zookeeper/") {
+        return 0;
+    }
+    let mut h = crc32fast::Hasher::new();
+    h.update(if path == "/" { b"" } else { path.as_bytes() });
+    if let Some(d) = data {
+        h.update(d);
+    }
+    let mut b = [0u8; 60];
+    for (i, v) in [s.czxid, s.mzxid, s.pzxid, s.ctime, s.mtime]
+        .into_iter()
+        .enumerate()
+    {
+        b[i * 8..i * 8 + 8].copy_from_slice(&v.to_be_bytes());
+    }
+    for (i, v) in [s.version, s.cversion, s.aversion].into_iter().enumerate() {
+        b[40 + i * 4..44 + i * 4].copy_from_slice(&v.to_be_bytes());
+    }
+    b[52..].copy_from_slice(&s.ephemeral_owner.to_be_bytes());
+    h.update(&b);
+    h.finalize() as u64
+}
+
 /// `ephemeralOwner` of container nodes.
 pub const CONTAINER_OWNER: i64 = i64::MIN;
 /// High byte marking a TTL node's `ephemeralOwner`.
@@ -58,6 +89,11 @@ pub struct Node {
 }
 
 impl Node {
+    /// This node's [`node_digest`] at `path`.
+    pub fn digest(&self, path: &str) -> u64 {
+        node_digest(path, self.data.as_deref(), &self.stat)
+    }
+
     /// The Stat clients see (reported cversion, numChildren, dataLength, masked owner).
     pub fn stat(&self) -> Stat {
         let s = &self.stat;
@@ -101,6 +137,10 @@ pub struct DataTree {
     data_size: u64,
     /// Paths with a quota (a `zookeeper_limits` node under `/zookeeper/quota`).
     quotas: HashSet<Box<str>>,
+    /// ZooKeeper's tree digest (AdHash): wrapping sum of every node's [`node_digest`].
+    digest: u64,
+    /// Digest mismatches found (replayed or applied txns, loaded snapshots).
+    pub digest_mismatches: u64,
 }
 
 /// The built-in nodes ZooKeeper creates in every tree.
@@ -138,7 +178,9 @@ impl DataTree {
     /// A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config`.
     pub fn new() -> DataTree {
         let mut t = DataTree::empty();
-        t.nodes.insert("/".into(), empty_node(OPEN_ACL_ID));
+        let root = empty_node(OPEN_ACL_ID);
+        t.add_digest("/", &root);
+        t.nodes.insert("/".into(), root);
         for p in [ZOOKEEPER, QUOTA] {
             t.insert_raw(p, empty_node(OPEN_ACL_ID));
         }
@@ -161,6 +203,48 @@ impl DataTree {
             last_processed_zxid: 0,
             data_size: 0,
             quotas: HashSet::new(),
+            digest: 0,
+            digest_mismatches: 0,
+        }
+    }
+
+    /// ZooKeeper's tree digest of the current tree (`DataTree.getTreeDigest`).
+    pub fn digest(&self) -> i64 {
+        self.digest as i64
+    }
+
+    /// ZooKeeper's `compareDigest`: whether a txn's logged digest matches the tree after
+    /// applying it. A mismatch logs an error and counts; another digest version is skipped.
+    pub fn check_digest(&mut self, zxid: i64, d: &jute::txn::TxnDigest) -> bool {
+        if d.version != DIGEST_VERSION || d.tree_digest == self.digest() {
+            return true;
+        }
+        self.digest_mismatches += 1;
+        tracing::error!(
+            zxid = format_args!("0x{zxid:x}"),
+            expected = d.tree_digest,
+            actual = self.digest(),
+            "digest mismatch: the tree digest after this txn differs from the logged one"
+        );
+        false
+    }
+
+    fn add_digest(&mut self, path: &str, node: &Node) {
+        self.digest = self.digest.wrapping_add(node.digest(path));
+    }
+
+    fn sub_digest(&mut self, path: &str, node: &Node) {
+        self.digest = self.digest.wrapping_sub(node.digest(path));
+    }
+
+    /// Changes a node's stat in place, keeping the tree digest (replay repairs).
+    pub fn update_stat(&mut self, path: &str, f: impl FnOnce(&mut StatPersisted)) {
+        let path = if path.is_empty() { "/" } else { path };
+        if let Some(n) = self.nodes.get_mut(path) {
+            let old = n.digest(path);
+            f(&mut n.stat);
+            let new = n.digest(path);
+            self.digest = self.digest.wrapping_sub(old).wrapping_add(new);
         }
     }
 
@@ -175,7 +259,10 @@ impl DataTree {
         }
         self.index(path, &node);
         self.data_size += path.len() as u64 + node.data.as_ref().map_or(0, |d| d.len() as u64);
-        self.nodes.insert(path.into(), node);
+        self.add_digest(path, &node);
+        if let Some(old) = self.nodes.insert(path.into(), node) {
+            self.sub_digest(path, &old);
+        }
         if let Some(q) = quota_target(path, QUOTA_LIMITS) {
             self.quotas.insert(q.into());
         }
@@ -221,11 +308,6 @@ impl DataTree {
         self.nodes.get(if path.is_empty() { "/" } else { path })
     }
 
-    /// Mutable access for snapshot loading and repairs.
-    pub fn get_mut(&mut self, path: &str) -> Option<&mut Node> {
-        self.nodes.get_mut(if path.is_empty() { "/" } else { path })
-    }
-
     /// The ACL list of a node.
     pub fn acl_of(&self, node: &Node) -> std::sync::Arc<[Acl]> {
         self.acls.get(node.acl)
@@ -263,8 +345,13 @@ impl DataTree {
         } else {
             parent_cversion
         };
-        p.stat.cversion = cv;
-        p.stat.pzxid = zxid;
+        // As ZooKeeper: only a newer cversion moves the parent (fuzzy replay).
+        if cv > p.stat.cversion {
+            let old = p.digest(parent);
+            p.stat.cversion = cv;
+            p.stat.pzxid = zxid;
+            self.digest = self.digest.wrapping_sub(old).wrapping_add(p.digest(parent));
+        }
         p.children.insert(name.into());
         let acl_id = self.acls.intern(acl);
         let stat = StatPersisted {
@@ -287,6 +374,7 @@ impl DataTree {
             children: HashSet::new(),
         };
         self.index(path, &node);
+        self.add_digest(path, &node);
         self.nodes.insert(path.into(), node);
         self.quota_on_create(path, bytes);
         Ok(())
@@ -296,6 +384,7 @@ impl DataTree {
     pub fn delete(&mut self, path: &str, zxid: i64) -> Result<(), Code> {
         let (parent, name) = split_path(path).ok_or(Code::NoNode)?;
         let node = self.nodes.remove(path).ok_or(Code::NoNode)?;
+        self.sub_digest(path, &node);
         if let Some(q) = quota_target(path, QUOTA_LIMITS) {
             self.quotas.remove(q);
         }
@@ -310,7 +399,9 @@ impl DataTree {
         if let Some(p) = self.nodes.get_mut(parent) {
             p.children.remove(name);
             if zxid > p.stat.pzxid {
+                let old = p.digest(parent);
                 p.stat.pzxid = zxid;
+                self.digest = self.digest.wrapping_sub(old).wrapping_add(p.digest(parent));
             }
         }
         Ok(())
@@ -328,11 +419,17 @@ impl DataTree {
         let node = self.nodes.get_mut(path).ok_or(Code::NoNode)?;
         let old = node.data.as_ref().map_or(0, |d| d.len() as u64);
         let new = data.as_ref().map_or(0, |d| d.len() as u64);
+        let old_digest = node.digest(path);
         node.data = data;
         node.stat.version = version;
         node.stat.mzxid = zxid;
         node.stat.mtime = time;
         let stat = node.stat();
+        let new_digest = node.digest(path);
+        self.digest = self
+            .digest
+            .wrapping_sub(old_digest)
+            .wrapping_add(new_digest);
         self.data_size = self.data_size.saturating_sub(old) + new;
         if !self.quotas.is_empty() {
             self.quota_update(path, new as i64 - old as i64, 0);
@@ -345,8 +442,14 @@ impl DataTree {
         let new_id = self.acls.intern(acl);
         let node = self.nodes.get_mut(path).ok_or(Code::NoNode)?;
         let old_id = std::mem::replace(&mut node.acl, new_id);
+        let old_digest = node.digest(path);
         node.stat.aversion = aversion;
         let stat = node.stat();
+        let new_digest = node.digest(path);
+        self.digest = self
+            .digest
+            .wrapping_sub(old_digest)
+            .wrapping_add(new_digest);
         self.acls.release(old_id);
         Ok(stat)
     }
@@ -382,7 +485,8 @@ impl DataTree {
         }
     }
 
-    /// Adjusts the `zookeeper_stats` node of the quota governing `path`.
+    /// Adjusts the `zookeeper_stats` node of the quota governing `path` (under
+    /// `/zookeeper/`, so outside the tree digest).
     fn quota_update(&mut self, path: &str, bytes: i64, count: i64) {
         if path.starts_with(QUOTA) {
             return;

@@ -181,10 +181,8 @@ pub fn apply_txn(
 fn fuzzy_fixup(tree: &mut DataTree, kind: i32, body: &TxnBody, r: &TxnResult, zxid: i64) {
     let bump_pzxid = |tree: &mut DataTree, path: &str| {
         if let Some((parent, _)) = split_path(path) {
-            if let Some(p) = tree.get_mut(parent) {
-                if zxid > p.stat.pzxid {
-                    p.stat.pzxid = zxid;
-                }
+            if tree.get(parent).is_some_and(|p| zxid > p.stat.pzxid) {
+                tree.update_stat(parent, |s| s.pzxid = zxid);
             }
         }
     };
@@ -192,16 +190,22 @@ fn fuzzy_fixup(tree: &mut DataTree, kind: i32, body: &TxnBody, r: &TxnResult, zx
         (TxnBody::Create(c), TxnResult::Error(Code::NodeExists))
             if kind == OpCode::Create.code() =>
         {
-            if let Some(p) = split_path(&c.path).and_then(|(parent, _)| tree.get_mut(parent)) {
-                let cv = if c.parent_cversion == -1 {
-                    p.stat.cversion + 1
-                } else {
-                    c.parent_cversion
-                };
-                if cv > p.stat.cversion {
-                    p.stat.cversion = cv;
-                    p.stat.pzxid = zxid;
-                }
+            let Some((parent, _)) = split_path(&c.path) else {
+                return;
+            };
+            let Some(cur) = tree.get(parent).map(|p| p.stat.cversion) else {
+                return;
+            };
+            let cv = if c.parent_cversion == -1 {
+                cur + 1
+            } else {
+                c.parent_cversion
+            };
+            if cv > cur {
+                tree.update_stat(parent, |s| {
+                    s.cversion = cv;
+                    s.pzxid = zxid;
+                });
             }
         }
         (TxnBody::Delete(d), TxnResult::Error(Code::NoNode)) => bump_pzxid(tree, &d.path),
