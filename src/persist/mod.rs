@@ -142,7 +142,10 @@ pub fn start(
 ) -> std::io::Result<Started> {
     let rec = recovery::recover(&recovery::RecoveryOptions::from_config(cfg))?;
     let opts = txnlog::LogOptions::from_config(cfg);
-    let log = txnlog::FileTxnLog::start(opts, rec.tree.last_processed_zxid, committed)?;
+    let mut log = txnlog::FileTxnLog::start(opts, rec.tree.last_processed_zxid, committed)?;
+    if rec.snapshot_due {
+        log.request_snapshot();
+    }
     purge::start(cfg);
     Ok((rec.tree, rec.sessions, Box::new(log)))
 }

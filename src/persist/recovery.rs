@@ -35,6 +35,8 @@ pub struct Recovered {
     pub snapshot: Option<PathBuf>,
     /// Txns replayed from the logs.
     pub replayed: u64,
+    /// Whether a fresh snapshot is still owed (taken in the background once serving).
+    pub snapshot_due: bool,
 }
 
 /// Where and how to recover.
@@ -358,7 +360,13 @@ pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
         dead_ephemerals = killed,
         "data tree recovered"
     );
-    if opts.write_snapshot {
+    // ZooKeeper writes a snapshot before serving. rzk only does so synchronously when the
+    // tree holds changes that no txn records (dead ephemerals dropped above) or there is
+    // no snapshot at all; otherwise everything is already durable in snapshot + logs, so
+    // the fresh snapshot is taken in the background once serving (a fuzzy snapshot), and
+    // a restart with a large tree is not held up writing it.
+    let snapshot_due = opts.write_snapshot && replayed > 0 && killed == 0 && snapshot.is_some();
+    if opts.write_snapshot && !snapshot_due && (killed > 0 || snapshot.is_none() || replayed > 0) {
         snapshot::write_full(&opts.snap_dir, &tree, &sessions, opts.fsync)
             .map_err(|e| PersistError::io(&opts.snap_dir, e))?;
     }
@@ -367,6 +375,7 @@ pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
         sessions,
         snapshot,
         replayed,
+        snapshot_due,
     })
 }
 
