@@ -6,9 +6,9 @@
 //! ([`super::writer`]) and returns `None`: the writer reports durability later on the
 //! core's `committed` channel. No lock is taken on this path (std channels and atomics).
 //!
-//! Entries are written without a TxnDigest: ZooKeeper's readers accept its absence, and a
-//! digest that is written must match ZooKeeper's incremental tree digest exactly or Java
-//! peers log mismatches; rzk does not maintain that digest yet.
+//! Entries are written as the core built them: with ZooKeeper's TxnDigest (the tree digest
+//! after the txn, computed when it was prepared) unless `digest.enabled=false`; error txns
+//! carry none, as in ZooKeeper.
 //!
 //! Snapshots: after `snapCount/2 + rand(snapCount/2)` txns (as SyncRequestProcessor) the
 //! log rolls to a new file and a fuzzy snapshot starts ([`super::snapjob`]); if one is

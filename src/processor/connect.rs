@@ -118,7 +118,7 @@ impl Core {
         let entry = TxnEntry {
             header,
             body: TxnBody::CreateSession(CreateSessionTxn { timeout }),
-            digest: None,
+            digest: self.cfg.digest_enabled.then(|| self.txn_digest()),
         };
         self.append(entry, Vec::new(), origin);
         if let Some(c) = self.conns.get_mut(&conn_id) {

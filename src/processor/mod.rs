@@ -419,7 +419,7 @@ impl Core {
                 op,
                 received,
             };
-            self.propose_result(Some(conn_id), session, xid, Err(code), origin);
+            self.propose_result(Some(conn_id), session, xid, wall_ms(), Err(code), origin);
         } else if !conn.queue.is_empty() {
             conn.queue.push_back(Queued::Fail { xid, code });
         } else {
@@ -437,13 +437,15 @@ impl Core {
         origin: Origin,
     ) {
         let zxid = self.last_zxid + 1;
+        let time = wall_ms();
         let no_ids: &[Id] = &[];
         let ids = conn
             .and_then(|c| self.conns.get(&c))
             .map_or(no_ids, |c| &c.ids[..]);
-        let mut p = Prep::new(&self.tree, &mut self.outstanding, ids, session, zxid);
+        let mut p = Prep::new(&self.tree, &mut self.outstanding, ids, session, zxid, time);
         p.extended_types = self.cfg.extended_types_enabled;
         p.skip_acl = self.cfg.skip_acl;
+        p.digest = self.cfg.digest_enabled;
         let r: Result<(OpCode, TxnBody), Code> = match req {
             Request::Create(op, r) => p.create(*op, r, -1).map(|(b, _)| (*op, b)),
             Request::CreateTtl(r) => {
@@ -477,21 +479,23 @@ impl Core {
             Ok((k, b)) => Ok((k, b, p.commit())),
             Err(code) => Err(code),
         };
-        self.propose_result(conn, session, cxid, r, origin);
+        self.propose_result(conn, session, cxid, time, r, origin);
     }
 
     /// Logs a prepared txn (or an error txn for a failed prepare) with the next zxid and
-    /// queues the connection behind it.
+    /// the time it was prepared with, and queues the connection behind it.
     fn propose_result(
         &mut self,
         conn: Option<ConnId>,
         session: i64,
         cxid: i32,
+        time: i64,
         r: Result<(OpCode, TxnBody, Vec<String>), Code>,
         origin: Origin,
     ) {
         let zxid = self.last_zxid + 1;
-        let time = wall_ms();
+        // As ZooKeeper: error txns carry no digest, every other txn the tree digest after it.
+        let digest = (r.is_ok() && self.cfg.digest_enabled).then(|| self.txn_digest());
         let (kind, body, touched) = match r {
             Ok(x) => x,
             Err(code) => (
@@ -511,13 +515,22 @@ impl Core {
             TxnEntry {
                 header,
                 body,
-                digest: None,
+                digest,
             },
             touched,
             origin,
         );
         if let Some(c) = conn.and_then(|c| self.conns.get_mut(&c)) {
             c.queue.push_back(Queued::Write(zxid));
+        }
+    }
+
+    /// The TxnDigest a txn prepared now carries: the tree digest once every prepared txn,
+    /// this one included, is applied.
+    fn txn_digest(&self) -> jute::txn::TxnDigest {
+        jute::txn::TxnDigest {
+            version: crate::tree::DIGEST_VERSION,
+            tree_digest: self.outstanding.digest(&self.tree),
         }
     }
 
@@ -555,6 +568,10 @@ impl Core {
         }
         .apply(hdr, hdr.kind, &inf.entry.body);
         self.tree.last_processed_zxid = hdr.zxid;
+        // ZooKeeper compares the logged digest on every commit (DataTree.processTxn).
+        if let Some(d) = &inf.entry.digest {
+            self.tree.check_digest(hdr.zxid, d);
+        }
         self.outstanding.applied(hdr.zxid, &inf.touched);
         self.deliver_triggers();
         let zxid = hdr.zxid;

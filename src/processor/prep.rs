@@ -3,8 +3,9 @@
 //! becomes an error txn — it still takes a zxid, as in ZooKeeper.
 
 use crate::acl;
-use crate::tree::{DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA, ZOOKEEPER};
-use jute::data::{Acl, Id};
+use crate::tree::{node_digest, split_path, DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA, ZOOKEEPER};
+use bytes::Bytes;
+use jute::data::{Acl, Id, StatPersisted};
 use jute::proto::CreateRequest;
 use jute::request::MultiOp;
 use jute::txn::*;
@@ -12,22 +13,33 @@ use jute::{Code, CreateMode, OpCode};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What prep needs to know about a node, from the tree or an outstanding change.
+/// What prep needs to know about a node, from the tree or an outstanding change: the
+/// node as applying the txns prepared so far will leave it (stat and data are also the
+/// inputs of its digest).
 #[derive(Debug, Clone)]
 pub struct NodeState {
-    pub version: i32,
-    pub aversion: i32,
-    /// Stored cversion (counts creates).
-    pub cversion: i32,
-    pub owner: i64,
+    /// Stored stat (`cversion` counts creates).
+    pub stat: StatPersisted,
+    pub data: Option<Bytes>,
     pub children: i32,
     pub acl: Arc<[Acl]>,
+    /// Cached [`node_digest`]; `None` until computed (always set for outstanding changes).
+    digest: Option<u64>,
+}
+
+impl NodeState {
+    fn digest(&self, path: &str) -> u64 {
+        self.digest
+            .unwrap_or_else(|| node_digest(path, self.data.as_deref(), &self.stat))
+    }
 }
 
 /// Changes of prepared-but-unapplied txns, newest per path (`None` = deleted).
 #[derive(Debug, Default)]
 pub struct Outstanding {
     changes: HashMap<String, (i64, Option<NodeState>)>,
+    /// The tree digest after the newest prepared txn that changed nodes, until applied.
+    digest: Option<(i64, u64)>,
 }
 
 impl Outstanding {
@@ -38,6 +50,15 @@ impl Outstanding {
                 self.changes.remove(p);
             }
         }
+        if self.digest.is_some_and(|(z, _)| z <= zxid) {
+            self.digest = None;
+        }
+    }
+
+    /// ZooKeeper's tree digest of the tree plus every prepared txn (what a txn prepared
+    /// now carries as its TxnDigest).
+    pub fn digest(&self, tree: &DataTree) -> i64 {
+        self.digest.map_or(tree.digest(), |(_, d)| d as i64)
     }
 
     /// Number of paths with outstanding changes.
@@ -59,9 +80,15 @@ pub struct Prep<'a> {
     pub ids: &'a [Id],
     pub session: i64,
     pub zxid: i64,
+    /// The txn's time (ctime/mtime of what it creates or changes).
+    pub time: i64,
     pub extended_types: bool,
     pub skip_acl: bool,
+    /// `zookeeper.digest.enabled`: track the tree digest of the changes.
+    pub digest: bool,
     scratch: Vec<(String, Option<NodeState>)>,
+    /// Tree-digest change of the scratch layer.
+    delta: u64,
 }
 
 /// ZooKeeper's PathUtils.validatePath.
@@ -111,13 +138,14 @@ fn check_version(current: i32, expected: i32) -> Result<i32, Code> {
 }
 
 impl<'a> Prep<'a> {
-    /// Starts preparing one txn.
+    /// Starts preparing one txn with this zxid and time.
     pub fn new(
         tree: &'a DataTree,
         outstanding: &'a mut Outstanding,
         ids: &'a [Id],
         session: i64,
         zxid: i64,
+        time: i64,
     ) -> Prep<'a> {
         Prep {
             tree,
@@ -125,9 +153,12 @@ impl<'a> Prep<'a> {
             ids,
             session,
             zxid,
+            time,
             extended_types: false,
             skip_acl: false,
+            digest: true,
             scratch: Vec::new(),
+            delta: 0,
         }
     }
 
@@ -142,16 +173,26 @@ impl<'a> Prep<'a> {
         }
         let n = self.tree.get(path)?;
         Some(NodeState {
-            version: n.stat.version,
-            aversion: n.stat.aversion,
-            cversion: n.stat.cversion,
-            owner: n.stat.ephemeral_owner,
+            stat: n.stat.clone(),
+            data: n.data.clone(),
             children: n.children.len() as i32,
             acl: self.tree.acl_of(n),
+            digest: None,
         })
     }
 
-    fn set(&mut self, path: &str, s: Option<NodeState>) {
+    /// Records a node's new state (`None` = deleted) and its change of the tree digest.
+    fn set(&mut self, path: &str, mut s: Option<NodeState>) {
+        let path = if path.is_empty() { "/" } else { path };
+        if self.digest {
+            let old = self.state(path).map_or(0, |o| o.digest(path));
+            let new = s.as_mut().map_or(0, |n| {
+                let d = node_digest(path, n.data.as_deref(), &n.stat);
+                n.digest = Some(d);
+                d
+            });
+            self.delta = self.delta.wrapping_sub(old).wrapping_add(new);
+        }
         self.scratch.push((path.to_owned(), s));
     }
 
@@ -165,6 +206,10 @@ impl<'a> Prep<'a> {
 
     /// Makes this txn's changes visible to later prepares; returns the touched paths.
     pub fn commit(self) -> Vec<String> {
+        if self.digest && !self.scratch.is_empty() {
+            let base = self.outstanding.digest(self.tree) as u64;
+            self.outstanding.digest = Some((self.zxid, base.wrapping_add(self.delta)));
+        }
         let mut touched = Vec::with_capacity(self.scratch.len());
         for (p, s) in self.scratch {
             if !touched.contains(&p) {
@@ -203,7 +248,7 @@ impl<'a> Prep<'a> {
         let parent = self.state(parent_path).ok_or(Code::NoNode)?;
         self.check_acl(&parent.acl, acl::CREATE)?;
         let path = if mode.is_sequential() {
-            format!("{path}{:010}", parent.cversion)
+            format!("{path}{:010}", parent.stat.cversion)
         } else {
             path.to_owned()
         };
@@ -211,10 +256,13 @@ impl<'a> Prep<'a> {
         if self.state(&path).is_some() {
             return Err(Code::NodeExists);
         }
-        if matches!(NodeKind::of(parent.owner), NodeKind::Ephemeral(_)) {
+        if matches!(
+            NodeKind::of(parent.stat.ephemeral_owner),
+            NodeKind::Ephemeral(_)
+        ) {
             return Err(Code::NoChildrenForEphemerals);
         }
-        let parent_cversion = parent.cversion.wrapping_add(1);
+        let parent_cversion = parent.stat.cversion.wrapping_add(1);
         // As in ZooKeeper, the opcode (not the flags) decides container and TTL nodes.
         let owner = match op {
             OpCode::CreateContainer => crate::tree::CONTAINER_OWNER,
@@ -224,15 +272,29 @@ impl<'a> Prep<'a> {
         };
         let mut p = parent;
         p.children += 1;
-        p.cversion = parent_cversion;
+        // As the tree applies it: only a newer cversion moves the parent.
+        if parent_cversion > p.stat.cversion {
+            p.stat.cversion = parent_cversion;
+            p.stat.pzxid = self.zxid;
+        }
         self.set(parent_path, Some(p));
+        let (z, t) = (self.zxid, self.time);
         let state = NodeState {
-            version: 0,
-            aversion: 0,
-            cversion: 0,
-            owner,
+            stat: StatPersisted {
+                czxid: z,
+                mzxid: z,
+                ctime: t,
+                mtime: t,
+                version: 0,
+                cversion: 0,
+                aversion: 0,
+                ephemeral_owner: owner,
+                pzxid: z,
+            },
+            data: req.data.clone(),
             children: 0,
             acl: acl.clone().into(),
+            digest: None,
         };
         self.set(&path, Some(state));
         let (data, p) = (req.data.clone(), path.clone());
@@ -277,17 +339,21 @@ impl<'a> Prep<'a> {
             if node.children > 0 {
                 return Err(Code::NotEmpty);
             }
-            if matches!(NodeKind::of(node.owner), NodeKind::Ephemeral(_)) {
+            if matches!(
+                NodeKind::of(node.stat.ephemeral_owner),
+                NodeKind::Ephemeral(_)
+            ) {
                 return Err(Code::BadVersion);
             }
         } else {
-            check_version(node.version, version)?;
+            check_version(node.stat.version, version)?;
             if node.children > 0 {
                 return Err(Code::NotEmpty);
             }
         }
         let mut p = parent;
         p.children -= 1;
+        p.stat.pzxid = p.stat.pzxid.max(self.zxid);
         self.set(parent_path, Some(p));
         self.set(path, None);
         Ok(TxnBody::Delete(DeleteTxn {
@@ -305,8 +371,11 @@ impl<'a> Prep<'a> {
         validate_path(path)?;
         let mut node = self.state(path).ok_or(Code::NoNode)?;
         self.check_acl(&node.acl, acl::WRITE)?;
-        let new = check_version(node.version, version)?;
-        node.version = new;
+        let new = check_version(node.stat.version, version)?;
+        node.stat.version = new;
+        node.stat.mzxid = self.zxid;
+        node.stat.mtime = self.time;
+        node.data = data.clone();
         self.set(path, Some(node));
         Ok(TxnBody::SetData(SetDataTxn {
             path: path.to_owned(),
@@ -321,8 +390,8 @@ impl<'a> Prep<'a> {
         let acl = acl::fixup(acl, self.ids).ok_or(Code::InvalidAcl)?;
         let mut node = self.state(path).ok_or(Code::NoNode)?;
         self.check_acl(&node.acl, acl::ADMIN)?;
-        let new = check_version(node.aversion, version)?;
-        node.aversion = new;
+        let new = check_version(node.stat.aversion, version)?;
+        node.stat.aversion = new;
         node.acl = acl.clone().into();
         self.set(path, Some(node));
         Ok(TxnBody::SetAcl(SetAclTxn {
@@ -337,7 +406,7 @@ impl<'a> Prep<'a> {
         validate_path(path)?;
         let node = self.state(path).ok_or(Code::NoNode)?;
         self.check_acl(&node.acl, acl::READ)?;
-        let new = check_version(node.version, version)?;
+        let new = check_version(node.stat.version, version)?;
         Ok(TxnBody::Check(CheckVersionTxn {
             path: path.to_owned(),
             version: new,
@@ -354,12 +423,22 @@ impl<'a> Prep<'a> {
         for (p, (_, s)) in &self.outstanding.changes {
             match s {
                 None => paths.retain(|x| x != p),
-                Some(s) if s.owner == self.session && !paths.contains(p) => paths.push(p.clone()),
+                Some(s) if s.stat.ephemeral_owner == self.session && !paths.contains(p) => {
+                    paths.push(p.clone())
+                }
                 _ => {}
             }
         }
         paths.sort();
         for p in &paths {
+            // Each delete moves the parent's pzxid (its child count is left as ZooKeeper's
+            // closeSession leaves it).
+            if let Some(parent) = split_path(p).map(|(parent, _)| parent) {
+                if let Some(mut s) = self.state(parent) {
+                    s.stat.pzxid = s.stat.pzxid.max(self.zxid);
+                    self.set(parent, Some(s));
+                }
+            }
             self.set(p, None);
         }
         TxnBody::CloseSession(Some(CloseSessionTxn {
@@ -405,6 +484,7 @@ impl<'a> Prep<'a> {
                 Err(code) => {
                     failed = true;
                     self.scratch.clear();
+                    self.delta = 0;
                     subs.push(error_sub(code));
                 }
             }
@@ -451,7 +531,7 @@ mod tests {
     fn sequential_and_multi_rollback() {
         let tree = DataTree::new();
         let mut out = Outstanding::default();
-        let mut p = Prep::new(&tree, &mut out, &[], 1, 1);
+        let mut p = Prep::new(&tree, &mut out, &[], 1, 1, 0);
         let req = CreateRequest {
             path: "/s-".into(),
             data: None,
@@ -461,7 +541,7 @@ mod tests {
         let (_, path) = p.create(OpCode::Create, &req, -1).unwrap();
         assert_eq!(path, "/s-0000000000");
         p.commit();
-        let mut p = Prep::new(&tree, &mut out, &[], 1, 2);
+        let mut p = Prep::new(&tree, &mut out, &[], 1, 2, 0);
         let ops = vec![
             MultiOp::Create(
                 OpCode::Create,
