@@ -20,6 +20,7 @@ pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
     let (tx, rx) = mpsc::channel(cfg.global_outstanding_limit.max(64) as usize);
     let (committed_tx, committed_rx) = mpsc::unbounded_channel();
     // persist: recover the tree and sessions from disk, start the txn-log writer.
+    crate::tree::set_digest_enabled(cfg.digest_enabled);
     let (tree, sessions, log) = crate::persist::start(&cfg, committed_tx)?;
     let mut core = Core::new(cfg.clone(), tree, log);
     for (id, timeout_ms) in sessions {

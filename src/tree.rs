@@ -13,6 +13,19 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// ZooKeeper's digest version (`DigestCalculator.DIGEST_VERSION`) for TxnDigest and ZxidDigest.
 pub const DIGEST_VERSION: i32 = 2;
 
+static DIGEST_ENABLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// `zookeeper.digest.enabled` for persistence (snapshot ZxidDigest, digest checks at
+/// recovery); process-wide like ZooKeeper's `ZooKeeperServer.isDigestEnabled()`.
+pub fn digest_enabled() -> bool {
+    DIGEST_ENABLED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`digest_enabled`] (server start-up, from the configuration).
+pub fn set_digest_enabled(on: bool) {
+    DIGEST_ENABLED.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// ZooKeeper's per-node digest (`DigestCalculator`): CRC-32 over the path (`""` for the
 /// root), the data when not null, and the 60-byte block czxid, mzxid, pzxid, ctime, mtime,
 /// version, cversion (stored), aversion, ephemeralOwner (big-endian). Nodes under

@@ -426,3 +426,75 @@ proptest::proptest! {
         proptest::prop_assert_eq!(tree.digest_mismatches, 0);
     }
 }
+
+fn temp(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("rzk-digest-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("version-2")).unwrap();
+    d
+}
+
+/// Recovery from ZooKeeper's files compares the digests as ZooKeeper does and finds none
+/// wrong; the snapshot rzk then writes carries the (zxid, digest) pair after seal #1.
+#[test]
+fn recovery_checks_digests_and_snapshots_carry_zxid_digest() {
+    let d = temp("recover");
+    for f in ["snapshot.0", "log.1"] {
+        std::fs::copy(fixtures().join(f), d.join("version-2").join(f)).unwrap();
+    }
+    let o = recovery::RecoveryOptions {
+        snap_dir: d.join("version-2"),
+        log_dir: d.join("version-2"),
+        trust_empty: false,
+        fsync: false,
+        write_snapshot: false,
+    };
+    let rec = recovery::recover(&o).unwrap();
+    assert_eq!(rec.tree.last_processed_zxid, 0x69);
+    assert_eq!(rec.tree.digest_mismatches, 0);
+    let p =
+        rzk::persist::snapshot::write_full(&d.join("version-2"), &rec.tree, &[], false).unwrap();
+    let (t, _, zd) = recovery::load_snapshot_digest(&p, 0x69).unwrap();
+    assert_eq!(zd, Some((0x69, 2, rec.tree.digest())));
+    assert_eq!(t.digest(), rec.tree.digest());
+    // ZooKeeper's own snapshot.69: digest zxid == snapshot zxid, compared at load.
+    let (mut zk, _, zd) =
+        recovery::load_snapshot_digest(&fixtures().join("snapshot.69"), 0x69).unwrap();
+    recovery::DigestCheck::new(&mut zk, zd);
+    assert_eq!(zk.digest_mismatches, 0);
+    // A wrong pair is reported (counted), not fatal.
+    recovery::DigestCheck::new(&mut zk, Some((0x69, 2, 12345)));
+    assert_eq!(zk.digest_mismatches, 1);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// During replay the snapshot's digest is compared when its zxid is replayed; logged
+/// digests only from then on (the tree is fuzzy before).
+#[test]
+fn replay_compares_snapshot_digest_at_its_zxid() {
+    let (mut tree, mut sessions) =
+        recovery::load_snapshot(&fixtures().join("snapshot.0"), 0).unwrap();
+    let bytes = std::fs::read(fixtures().join("log.1")).unwrap();
+    let scan = logfile::scan(&bytes);
+    // A made-up pair at 0x10 with a wrong digest: one mismatch, then logged digests match.
+    let mut check = recovery::DigestCheck::new(&mut tree, Some((0x10, 2, 1)));
+    let mut triggers = Vec::new();
+    for (_, e) in &scan.entries {
+        apply_txn(&mut tree, &mut sessions, e, &mut triggers);
+        check.after_txn(&mut tree, e);
+    }
+    assert_eq!(tree.digest_mismatches, 1);
+    // A corrupted logged digest is counted too.
+    let (mut tree, mut sessions) =
+        recovery::load_snapshot(&fixtures().join("snapshot.0"), 0).unwrap();
+    let mut check = recovery::DigestCheck::new(&mut tree, None);
+    for (i, (_, e)) in scan.entries.iter().enumerate() {
+        let mut e = e.clone();
+        if i == 7 {
+            e.digest.as_mut().unwrap().tree_digest ^= 1;
+        }
+        apply_txn(&mut tree, &mut sessions, &e, &mut triggers);
+        check.after_txn(&mut tree, &e);
+    }
+    assert_eq!(tree.digest_mismatches, 1);
+}

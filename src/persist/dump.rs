@@ -336,7 +336,7 @@ pub fn dump_snapshot(path: &Path, json: bool, out: &mut dyn Write) -> Result<(),
             "sessions": c.sessions.iter().map(|(id, t)| json!({"id": format!("0x{id:x}"), "timeout": t})).collect::<Vec<_>>(),
             "acls": c.acls.iter().map(|(id, a)| json!({"id": id, "acl": acl_json(a)})).collect::<Vec<_>>(),
             "nodes": nodes,
-            "digest": trailer.digest.as_ref().map(|(z, v, d)| json!({"zxid": format!("0x{z:x}"), "version": v, "digest": d})),
+            "digest": trailer.digest.as_ref().map(|(z, v, d)| json!({"zxid": format!("0x{z:x}"), "version": v, "digest": format!("{d:x}")})),
         });
         v.to_string()
     } else {
@@ -390,7 +390,7 @@ fn snapshot_text(c: &Collect, zxid: Option<i64>, trailer: &snapshot::Trailer) ->
         let _ = writeln!(s, "Last zxid: 0x{z:x}");
     }
     if let Some((z, v, d)) = &trailer.digest {
-        let _ = writeln!(s, "Digest: zxid 0x{z:x} version {v} digest {d}");
+        let _ = writeln!(s, "Digest: zxid 0x{z:x} version {v} digest {d:x}");
     }
     s.trim_end().to_owned()
 }

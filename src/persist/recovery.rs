@@ -22,7 +22,7 @@ use jute::{Code, OpCode};
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 /// What recovery hands the server.
 #[derive(Debug)]
@@ -124,6 +124,17 @@ pub fn load_snapshot(
     path: &Path,
     zxid: i64,
 ) -> Result<(DataTree, HashMap<i64, u32>), PersistError> {
+    load_snapshot_digest(path, zxid).map(|(t, s, _)| (t, s))
+}
+
+/// A snapshot's ZxidDigest: zxid, digest version, tree digest.
+pub type ZxidDigest = (i64, i32, i64);
+
+/// [`load_snapshot`], also returning the snapshot's ZxidDigest if it has one.
+pub fn load_snapshot_digest(
+    path: &Path,
+    zxid: i64,
+) -> Result<(DataTree, HashMap<i64, u32>, Option<ZxidDigest>), PersistError> {
     let bytes = files::read_snapshot(path).map_err(|e| PersistError::io(path, e))?;
     if !snapshot::looks_complete(&bytes) {
         return Err(PersistError::file(
@@ -136,7 +147,8 @@ pub fn load_snapshot(
         sessions: HashMap::new(),
         unknown_acls: 0,
     };
-    snapshot::read(&bytes, &mut sink).map_err(|(o, m)| PersistError::at(path, o, m))?;
+    let trailer =
+        snapshot::read(&bytes, &mut sink).map_err(|(o, m)| PersistError::at(path, o, m))?;
     if sink.tree.get("/").is_none() {
         return Err(PersistError::file(path, "snapshot has no root node"));
     }
@@ -145,7 +157,94 @@ pub fn load_snapshot(
     }
     let mut tree = sink.tree;
     tree.last_processed_zxid = zxid;
-    Ok((tree, sink.sessions))
+    Ok((tree, sink.sessions, trailer.digest))
+}
+
+/// ZooKeeper's digest checks during recovery (DataTree.compareSnapshotDigests and
+/// compareDigest): the snapshot's ZxidDigest once replay reaches its zxid (the tree is
+/// fuzzy before that, so logged digests are not compared), then every logged TxnDigest.
+/// A mismatch logs an error and counts in `tree.digest_mismatches`; start-up continues.
+#[derive(Debug, Default)]
+pub struct DigestCheck {
+    pending: Option<ZxidDigest>,
+    warned: bool,
+}
+
+impl DigestCheck {
+    /// Starts checking a tree loaded from a snapshot with this ZxidDigest.
+    pub fn new(tree: &mut DataTree, snap: Option<ZxidDigest>) -> DigestCheck {
+        let start = tree.last_processed_zxid;
+        let pending = snap.filter(|(z, _, _)| *z > 0 && crate::tree::digest_enabled());
+        let mut c = DigestCheck {
+            pending,
+            warned: false,
+        };
+        if let Some((z, _, _)) = c.pending {
+            if z < start {
+                info!(
+                    digest_zxid = format_args!("0x{z:x}"),
+                    "the snapshot's digest is older than the snapshot; not compared"
+                );
+                c.pending = None;
+            } else if z == start {
+                c.compare_snapshot(tree);
+            }
+        }
+        c
+    }
+
+    fn compare_snapshot(&mut self, tree: &mut DataTree) {
+        let Some((z, version, digest)) = self.pending.take() else {
+            return;
+        };
+        if version != crate::tree::DIGEST_VERSION {
+            info!(version, "snapshot digest of another version; not compared");
+        } else if digest != tree.digest() {
+            tree.digest_mismatches += 1;
+            error!(
+                zxid = format_args!("0x{z:x}"),
+                expected = digest,
+                actual = tree.digest(),
+                "digest mismatch: the tree digest at the snapshot's digest zxid differs"
+            );
+        }
+    }
+
+    /// After replaying `e`.
+    pub fn after_txn(&mut self, tree: &mut DataTree, e: &TxnEntry) {
+        if !crate::tree::digest_enabled() {
+            return;
+        }
+        let z = e.header.zxid;
+        if let Some((dz, _, _)) = self.pending {
+            if z == dz {
+                self.compare_snapshot(tree);
+            } else {
+                if z > dz && !self.warned {
+                    self.warned = true;
+                    warn!(
+                        digest_zxid = format_args!("0x{dz:x}"),
+                        "the txn of the snapshot's digest is not in the log"
+                    );
+                }
+                return;
+            }
+        }
+        if let Some(d) = &e.digest {
+            tree.check_digest(z, d);
+        }
+    }
+
+    /// At the end of replay: warns if the logs never reached the snapshot's digest zxid.
+    pub fn finish(&self, tree: &DataTree) {
+        if let Some((z, _, _)) = self.pending {
+            warn!(
+                last = format_args!("0x{:x}", tree.last_processed_zxid),
+                digest_zxid = format_args!("0x{z:x}"),
+                "replayed txns do not reach the snapshot's digest zxid"
+            );
+        }
+    }
 }
 
 /// Applies one logged txn during replay, with ZooKeeper's fuzzy-snapshot tolerance:
@@ -225,11 +324,13 @@ fn fuzzy_fixup(tree: &mut DataTree, kind: i32, body: &TxnBody, r: &TxnResult, zx
     }
 }
 
-/// Replays every log entry after the tree's zxid. Returns the number applied.
+/// Replays every log entry after the tree's zxid, checking digests with `check`. Returns
+/// the number applied.
 pub fn replay(
     tree: &mut DataTree,
     sessions: &mut HashMap<i64, u32>,
     logs: &[(i64, PathBuf)],
+    check: &mut DigestCheck,
 ) -> Result<u64, PersistError> {
     let start = tree.last_processed_zxid;
     // The newest log starting at or before the snapshot, and every later one.
@@ -258,6 +359,7 @@ pub fn replay(
                 ));
             }
             apply_txn(tree, sessions, e, &mut triggers);
+            check.after_txn(tree, e);
             last = z;
             count += 1;
         }
@@ -323,7 +425,7 @@ pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
     let logs = files::list(&opts.log_dir, "log").map_err(|e| PersistError::io(&opts.log_dir, e))?;
     let mut loaded = None;
     for (z, path) in snaps.iter().rev().take(100) {
-        match load_snapshot(path, *z) {
+        match load_snapshot_digest(path, *z) {
             Ok(x) => {
                 info!(file = %path.display(), "snapshot loaded");
                 loaded = Some((x, path.clone()));
@@ -332,8 +434,8 @@ pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
             Err(e) => warn!(error = %e, "skipping snapshot"),
         }
     }
-    let (mut tree, mut sessions, snapshot) = match loaded {
-        Some(((t, s), p)) => (t, s, Some(p)),
+    let (mut tree, mut sessions, snapshot, snap_digest) = match loaded {
+        Some(((t, s, d), p)) => (t, s, Some(p), d),
         None if !snaps.is_empty() => {
             return Err(PersistError::file(
                 &opts.snap_dir,
@@ -347,9 +449,11 @@ pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
                  zookeeper.snapshot.trust.empty=true to replay the logs onto an empty tree)",
             ))
         }
-        None => (DataTree::new(), HashMap::new(), None),
+        None => (DataTree::new(), HashMap::new(), None, None),
     };
-    let replayed = replay(&mut tree, &mut sessions, &logs)?;
+    let mut check = DigestCheck::new(&mut tree, snap_digest);
+    let replayed = replay(&mut tree, &mut sessions, &logs, &mut check)?;
+    check.finish(&tree);
     let killed = drop_dead_ephemerals(&mut tree, &sessions);
     let mut sessions: Vec<(i64, u32)> = sessions.into_iter().collect();
     sessions.sort_unstable();

@@ -25,7 +25,8 @@ const STEP_TIME: Duration = Duration::from_millis(2);
 
 enum SnapMsg {
     Chunk(Bytes),
-    Finish,
+    /// End of the nodes, with the ZxidDigest to write after the seal.
+    Finish(Option<(i64, i64)>),
 }
 
 /// One snapshot being taken.
@@ -100,7 +101,7 @@ impl SnapJob {
         self.send_buf();
         if done {
             if let Some(tx) = self.tx.take() {
-                let _ = tx.send(SnapMsg::Finish);
+                let _ = tx.send(SnapMsg::Finish(self.writer.zxid_digest()));
             }
         }
     }
@@ -153,7 +154,10 @@ fn write_thread(
                 inflight.fetch_sub(1, Ordering::AcqRel);
                 let _ = wake.send(0);
             }
-            SnapMsg::Finish => {
+            SnapMsg::Finish(d) => {
+                if let Some(f) = file.as_mut() {
+                    f.set_zxid_digest(d);
+                }
                 complete = true;
                 break;
             }

@@ -7,10 +7,14 @@
 //! pre-order DFS × {ustring path ("" for the root), buffer data, long aclId, StatPersisted}
 //! ustring "/"                          end of nodes
 //! long adler32-so-far; ustring "/"     seal
+//! long zxid; int 2; long digest        ZxidDigest (unless digest.enabled=false)
+//! long adler32-so-far; ustring "/"     seal #2
 //! ```
 //!
-//! rzk writes no ZxidDigest trailer (ZooKeeper 3.8 treats EOF there as "older snapshot")
-//! and reads, checks and ignores the 3.8 digest and 3.9 lastProcessedZxid trailers.
+//! The ZxidDigest is the tree digest at `zxid`, both taken when the walk ends (as
+//! ZooKeeper's `serializeZxidDigest` does after the nodes), so the pair is consistent even
+//! though the nodes are fuzzy; recovery compares it once replay reaches that zxid. The 3.9
+//! lastProcessedZxid trailer is read, checked and ignored.
 //!
 //! **Fuzzy writing.** [`FuzzyWriter`] serializes the tree in bounded steps between the
 //! core's batches while writes continue, as ZooKeeper's fuzzy snapshot does. The file is
@@ -58,8 +62,8 @@ pub trait SnapSink {
 /// The optional trailers after the first seal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Trailer {
-    /// ZxidDigest: zxid, digest version and the digest (hex for versions below 2).
-    pub digest: Option<(i64, i32, String)>,
+    /// ZxidDigest: zxid, digest version and the digest (stored as hex text below version 2).
+    pub digest: Option<(i64, i32, i64)>,
     /// 3.9's lastProcessedZxid.
     pub last_zxid: Option<i64>,
 }
@@ -116,9 +120,10 @@ pub fn read(bytes: &[u8], sink: &mut dyn SnapSink) -> Result<Trailer, (u64, Stri
     let zxid = get!(i64, "digest zxid");
     let version = get!(i32, "digest version");
     let digest = if version >= 2 {
-        format!("{:x}", get!(i64, "digest"))
+        get!(i64, "digest")
     } else {
-        get!(String, "digest")
+        let hex = get!(String, "digest");
+        u64::from_str_radix(&hex, 16).unwrap_or(0) as i64
     };
     t.digest = Some((zxid, version, digest));
     check_seal(bytes, &mut i)?;
@@ -175,6 +180,7 @@ pub struct FuzzyWriter {
     acl_ids: HashSet<i64>,
     nodes: u64,
     done: bool,
+    zxid_digest: Option<(i64, i64)>,
 }
 
 impl FuzzyWriter {
@@ -209,6 +215,7 @@ impl FuzzyWriter {
             acl_ids,
             nodes: 0,
             done: false,
+            zxid_digest: None,
         }
     }
 
@@ -220,6 +227,12 @@ impl FuzzyWriter {
     /// Nodes written so far.
     pub fn nodes(&self) -> u64 {
         self.nodes
+    }
+
+    /// The ZxidDigest to write after the seal: the tree's zxid and digest when the walk
+    /// ended (`None` before that, or with `digest.enabled=false`).
+    pub fn zxid_digest(&self) -> Option<(i64, i64)> {
+        self.zxid_digest.filter(|_| crate::tree::digest_enabled())
     }
 
     /// Whether the end-of-nodes marker has been written.
@@ -286,6 +299,7 @@ impl FuzzyWriter {
         }
         put_str(out, "/");
         self.done = true;
+        self.zxid_digest = Some((tree.last_processed_zxid, tree.digest()));
         true
     }
 }
@@ -298,6 +312,7 @@ pub struct SnapFile {
     tmp: PathBuf,
     dest: PathBuf,
     dir: PathBuf,
+    zxid_digest: Option<(i64, i64)>,
 }
 
 impl SnapFile {
@@ -311,6 +326,7 @@ impl SnapFile {
             tmp,
             dest: dir.join(files::snapshot_name(zxid)),
             dir: dir.to_owned(),
+            zxid_digest: None,
         })
     }
 
@@ -320,11 +336,27 @@ impl SnapFile {
         self.w.write_all(b)
     }
 
-    /// Writes the seal, syncs (when `fsync`), renames into place and returns the path.
+    /// Sets the ZxidDigest (zxid, tree digest) [`SnapFile::finish`] writes after the seal.
+    pub fn set_zxid_digest(&mut self, d: Option<(i64, i64)>) {
+        self.zxid_digest = d;
+    }
+
+    /// Writes the seal (and the ZxidDigest with a second seal), syncs (when `fsync`),
+    /// renames into place and returns the path.
     pub fn finish(mut self, fsync: bool) -> io::Result<PathBuf> {
         let mut seal = BytesMut::new();
         put_seal(&mut seal, self.adler.checksum());
-        self.w.write_all(&seal)?;
+        self.write(&seal)?;
+        if let Some((zxid, digest)) = self.zxid_digest {
+            let mut d = BytesMut::with_capacity(20);
+            d.put_i64(zxid);
+            d.put_i32(crate::tree::DIGEST_VERSION);
+            d.put_i64(digest);
+            self.write(&d)?;
+            seal.clear();
+            put_seal(&mut seal, self.adler.checksum());
+            self.write(&seal)?;
+        }
         self.w.flush()?;
         if fsync {
             self.w.get_ref().sync_all()?;
@@ -361,7 +393,10 @@ pub fn write_full(
         }
     })();
     match r {
-        Ok(()) => f.finish(fsync),
+        Ok(()) => {
+            f.set_zxid_digest(w.zxid_digest());
+            f.finish(fsync)
+        }
         Err(e) => {
             f.abandon();
             Err(e)
