@@ -73,6 +73,14 @@ fn summary_parts(kind: Kind) -> &'static [&'static str] {
 
 impl Core {
     /// A gauge's current value (`peer`: an asking four-letter connection to count).
+    /// A counter's value (those rzk keeps; the rest stay 0).
+    fn counter(&self, name: &str) -> i64 {
+        match name {
+            "digest_mismatches_count" => self.tree.digest_mismatches as i64,
+            _ => 0,
+        }
+    }
+
     fn gauge(&self, name: &str, peer: Option<SocketAddr>) -> MVal {
         let (min, avg, max) = self.latency();
         let (fds, max_fds) = super::fd_counts();
@@ -139,7 +147,7 @@ impl Core {
         for &(name, kind) in CATALOGUE {
             match kind {
                 Gauge => out.push((name.to_owned(), self.gauge(name, peer))),
-                Counter => out.push((name.to_owned(), MVal::Int(0))),
+                Counter => out.push((name.to_owned(), MVal::Int(self.counter(name)))),
                 Summary | Advanced => summary(&mut out, name, kind),
             }
         }
@@ -178,7 +186,7 @@ impl Core {
                 }
                 Counter => {
                     head(&mut out, name, "counter");
-                    let _ = writeln!(out, "{name} 0.0");
+                    let _ = writeln!(out, "{name} {}", java_double(self.counter(name) as f64));
                 }
                 Summary | Advanced => {
                     head(&mut out, name, "summary");
