@@ -62,6 +62,8 @@ pub struct Tally {
     pub lost: u64,
     /// Open loop: scheduled sends skipped because `depth` were already outstanding.
     pub skipped: u64,
+    /// Every request sent, warm-up and drain included (to compare with the server's count).
+    pub sent: u64,
     /// Latency from the actual send, µs.
     pub hist: Histogram<u64>,
     /// Open loop: latency from the scheduled send, µs.
@@ -83,6 +85,7 @@ impl Tally {
             xid_mismatches: 0,
             lost: 0,
             skipped: 0,
+            sent: 0,
             hist: new_hist(),
             hist_sched: new_hist(),
             first_error: None,
@@ -157,12 +160,14 @@ async fn closed_conn(mut c: Conn, mut gen: OpGen, depth: usize, win: Window, tal
     let mut replies = Vec::with_capacity(depth);
     let hard_end = win.end + DRAIN;
     let mut failure = None;
+    let mut sent = 0u64;
     loop {
         let now = Instant::now();
         if now < win.end {
             while inflight.len() < depth {
                 let xid = c.writer.queue_frame(|b| gen.next_frame(b));
                 inflight.push_back((xid, now));
+                sent += 1;
             }
             if let Err(e) = c.writer.flush().await {
                 failure = Some(e);
@@ -204,6 +209,7 @@ async fn closed_conn(mut c: Conn, mut gen: OpGen, depth: usize, win: Window, tal
     }
     let mut tl = tally.borrow_mut();
     tl.ops += ops;
+    tl.sent += sent;
     tl.errors += errors;
     tl.xid_mismatches += mism;
     tl.lost += inflight.len() as u64;
@@ -237,7 +243,7 @@ async fn open_conn(
     let (p2, d2, t2) = (pending.clone(), done.clone(), tally.clone());
     let sender = tokio::task::spawn_local(async move {
         let mut next = t0;
-        let mut skipped = 0u64;
+        let (mut skipped, mut sent) = (0u64, 0u64);
         let mut failure = None;
         while next < win.end {
             tokio::time::sleep_until(next.into()).await;
@@ -246,6 +252,7 @@ async fn open_conn(
                 if p2.borrow().len() < cap {
                     let xid = writer.queue_frame(|b| gen.next_frame(b));
                     p2.borrow_mut().push_back((xid, next, now));
+                    sent += 1;
                 } else if next >= win.start {
                     skipped += 1;
                 }
@@ -259,6 +266,7 @@ async fn open_conn(
         d2.set(true);
         let mut tl = t2.borrow_mut();
         tl.skipped += skipped;
+        tl.sent += sent;
         if let Some(e) = failure {
             tl.note_error(&e);
         }

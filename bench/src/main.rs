@@ -250,6 +250,7 @@ fn print_tables(recs: &[Value]) {
     println!("{}", report::other_table(recs));
     println!("## Cross-check: rzk-bench's jute client vs the C client (libzookeeper_mt)\n");
     println!("{}", report::cross_table(recs));
+    println!("{}", report::packet_check(recs));
     println!("load average at end: {:.2}", procfs::loadavg());
 }
 

@@ -173,6 +173,34 @@ pub fn other_table(recs: &[Value]) -> String {
     out
 }
 
+/// Per server: packets the server counted (`mntr`) over all load points, divided by the
+/// packets the harness says it sent. 1.00 means the client's op counts are the server's.
+pub fn packet_check(recs: &[Value]) -> String {
+    let mut out = String::new();
+    for server in ["rzk", "zookeeper"] {
+        let (mut srv, mut cli) = (0.0, 0.0);
+        for r in recs
+            .iter()
+            .filter(|r| s(r, "kind") == "load" && s(r, "server") == server)
+        {
+            if let (Some(a), Some(b)) =
+                (f(r, "server_packets_received"), f(r, "client_packets_sent"))
+            {
+                srv += a;
+                cli += b;
+            }
+        }
+        if cli > 0.0 {
+            let _ = writeln!(
+                out,
+                "{server}: server-counted packets (mntr zk_packets_received) / harness-sent packets over all load points = {srv:.0} / {cli:.0} = {:.4}",
+                srv / cli
+            );
+        }
+    }
+    out
+}
+
 /// The cross-check table: Rust (jute) client against the C client at the same points.
 pub fn cross_table(recs: &[Value]) -> String {
     let mut out = String::from(

@@ -100,6 +100,7 @@ pub async fn load_point(srv: &Server, spec: &Spec) -> Value {
 /// Like [`load_point`] for a server given by address and pid ("0" = no CPU figures).
 pub async fn load_point_at(addr: &str, server: &str, pid: &str, spec: &Spec) -> Value {
     let pid = pid.to_string();
+    let rx0 = crate::server::packets_received(addr);
     let s0 = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now())));
     let s1 = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now())));
     let sample = |c: Rc<Cell<(f64, f64, std::time::Instant)>>, pid: String| {
@@ -120,7 +121,14 @@ pub async fn load_point_at(addr: &str, server: &str, pid: &str, spec: &Spec) -> 
     .await;
     let (a, b) = (s0.get(), s1.get());
     let secs = (b.2 - a.2).as_secs_f64().max(1e-3);
-    tally_json(server, spec, &t, secs, b.0 - a.0, b.1 - a.1)
+    let mut v = tally_json(server, spec, &t, secs, b.0 - a.0, b.1 - a.1);
+    // Independent of the client's bookkeeping: the server's own packet count over the run
+    // (connect + requests + closeSession per connection).
+    v["client_packets_sent"] = json!(t.sent + 2 * spec.conns as u64);
+    if let (Some(r0), Some(r1)) = (rx0, crate::server::packets_received(addr)) {
+        v["server_packets_received"] = json!(r1.saturating_sub(r0));
+    }
+    v
 }
 
 /// Creates the keyed sets for `sizes` and the 1,000-child node.

@@ -71,7 +71,7 @@ impl Server {
         let port = free_port()?;
         let cfg = format!(
             "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
-             maxClientCnxns=0\nadmin.enableServer=false\n",
+             maxClientCnxns=0\nadmin.enableServer=false\n4lw.commands.whitelist=mntr,srvr\n",
             dir.join("data").display()
         );
         fs::write(dir.join("zoo.cfg"), cfg)?;
@@ -219,4 +219,26 @@ pub async fn read_ok(addr: &str) -> bool {
     let ok = matches!(c.call(&req, t).await, Ok(r) if r.header.err == 0);
     let _ = c.close(t).await;
     ok
+}
+
+/// Sends a four-letter command and returns the whole answer (bounded: 5 s).
+pub fn four_letter(addr: &str, cmd: &str) -> io::Result<String> {
+    use std::io::{Read, Write};
+    let t = Duration::from_secs(5);
+    let sa: std::net::SocketAddr = addr.parse().map_err(io::Error::other)?;
+    let mut s = std::net::TcpStream::connect_timeout(&sa, t)?;
+    s.set_read_timeout(Some(t))?;
+    s.write_all(cmd.as_bytes())?;
+    let mut out = String::new();
+    s.take(1 << 20).read_to_string(&mut out)?;
+    Ok(out)
+}
+
+/// The server's own count of packets received (`mntr` zk_packets_received), if it answers.
+pub fn packets_received(addr: &str) -> Option<u64> {
+    let text = four_letter(addr, "mntr").ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("zk_packets_received"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
