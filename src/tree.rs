@@ -3,12 +3,19 @@
 //!
 //! The tree only applies already-decided changes (txns); validation happens in
 //! `processor::prep` so the same txn replays identically from the log or a leader.
+//!
+//! Layout, chosen for memory (a znode costs little more than its name and data): nodes live
+//! in a slab addressed by a `u32` [`NodeId`]; a node stores only its own name — in one
+//! allocation with its data — and its parent's id; children are a per-node hash table of
+//! ids keyed by name. A path is resolved component by component from the root, so no full
+//! path is stored anywhere except in the small ephemeral/container/TTL indexes.
 
 use crate::acl::{AclCache, OPEN_ACL_ID};
-use bytes::Bytes;
+use hashbrown::HashTable;
 use jute::data::{Acl, Stat, StatPersisted};
 use jute::Code;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::BuildHasher;
 
 /// ZooKeeper's digest version (`DigestCalculator.DIGEST_VERSION`) for TxnDigest and ZxidDigest.
 pub const DIGEST_VERSION: i32 = 2;
@@ -89,28 +96,95 @@ impl NodeKind {
     }
 }
 
+/// Index of a node in the tree's slab.
+pub type NodeId = u32;
+/// The root's id.
+pub const ROOT: NodeId = 0;
+
+/// A node's children: ids hashed by the child's name.
+type Children = HashTable<NodeId>;
+
 /// One znode.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Node {
-    /// `None` is ZooKeeper's null data, distinct from empty.
-    pub data: Option<Bytes>,
+    /// The node's name (last path component) followed by its data.
+    blob: Box<[u8]>,
+    name_len: u32,
+    /// `false` is ZooKeeper's null data, distinct from empty.
+    has_data: bool,
+    parent: NodeId,
     /// Reference into the tree's [`AclCache`].
     pub acl: i64,
     /// Stored stat: `cversion` is the stored (create-count) value.
     pub stat: StatPersisted,
-    pub children: HashSet<Box<str>>,
+    children: Option<Box<Children>>,
+}
+
+fn blob(name: &str, data: Option<&[u8]>) -> Box<[u8]> {
+    let d = data.unwrap_or_default();
+    let mut v = Vec::with_capacity(name.len() + d.len());
+    v.extend_from_slice(name.as_bytes());
+    v.extend_from_slice(d);
+    v.into_boxed_slice()
 }
 
 impl Node {
+    /// A detached node (its name is set when it is inserted), e.g. from a snapshot.
+    pub fn new(data: Option<&[u8]>, acl: i64, stat: StatPersisted) -> Node {
+        Node {
+            blob: blob("", data),
+            name_len: 0,
+            has_data: data.is_some(),
+            parent: ROOT,
+            acl,
+            stat,
+            children: None,
+        }
+    }
+
+    /// The node's data; `None` is null data.
+    pub fn data(&self) -> Option<&[u8]> {
+        self.has_data.then(|| &self.blob[self.name_len as usize..])
+    }
+
+    fn data_len(&self) -> usize {
+        self.blob.len() - self.name_len as usize
+    }
+
+    /// The last component of the node's path (`""` for the root).
+    pub fn name(&self) -> &str {
+        std::str::from_utf8(&self.blob[..self.name_len as usize]).unwrap_or("")
+    }
+
+    fn set_name(&mut self, name: &str) {
+        let data = self.data().map(|d| d.to_vec());
+        self.blob = blob(name, data.as_deref());
+        self.name_len = name.len() as u32;
+    }
+
+    fn set_data(&mut self, data: Option<&[u8]>) {
+        let name_len = self.name_len as usize;
+        let mut v = Vec::with_capacity(name_len + data.map_or(0, |d| d.len()));
+        v.extend_from_slice(&self.blob[..name_len]);
+        v.extend_from_slice(data.unwrap_or_default());
+        self.blob = v.into_boxed_slice();
+        self.has_data = data.is_some();
+    }
+
+    /// Number of children.
+    pub fn child_count(&self) -> usize {
+        self.children.as_ref().map_or(0, |c| c.len())
+    }
+
     /// This node's [`node_digest`] at `path`.
     pub fn digest(&self, path: &str) -> u64 {
-        node_digest(path, self.data.as_deref(), &self.stat)
+        node_digest(path, self.data(), &self.stat)
     }
 
     /// The Stat clients see (reported cversion, numChildren, dataLength, masked owner).
     pub fn stat(&self) -> Stat {
         let s = &self.stat;
-        let n = self.children.len() as i32;
+        let n = self.child_count() as i32;
         Stat {
             czxid: s.czxid,
             mzxid: s.mzxid,
@@ -123,7 +197,11 @@ impl Node {
                 NodeKind::Ephemeral(o) => o,
                 _ => 0,
             },
-            data_length: self.data.as_ref().map_or(0, |d| d.len() as i32),
+            data_length: if self.has_data {
+                self.data_len() as i32
+            } else {
+                0
+            },
             num_children: n,
             pzxid: s.pzxid,
         }
@@ -140,7 +218,10 @@ pub fn split_path(path: &str) -> Option<(&str, &str)> {
 /// All znodes and their indexes.
 #[derive(Debug)]
 pub struct DataTree {
-    nodes: HashMap<Box<str>, Node>,
+    slab: Vec<Option<Node>>,
+    free: Vec<NodeId>,
+    count: usize,
+    hasher: foldhash::fast::RandomState,
     pub acls: AclCache,
     ephemerals: HashMap<i64, BTreeSet<Box<str>>>,
     containers: HashSet<Box<str>>,
@@ -173,12 +254,7 @@ fn quota_target<'a>(path: &'a str, leaf: &str) -> Option<&'a str> {
 }
 
 fn empty_node(acl: i64) -> Node {
-    Node {
-        data: Some(Bytes::new()),
-        acl,
-        stat: StatPersisted::default(),
-        children: HashSet::new(),
-    }
+    Node::new(Some(b""), acl, StatPersisted::default())
 }
 
 impl Default for DataTree {
@@ -191,9 +267,7 @@ impl DataTree {
     /// A fresh tree: `/`, `/zookeeper`, `/zookeeper/quota`, `/zookeeper/config`.
     pub fn new() -> DataTree {
         let mut t = DataTree::empty();
-        let root = empty_node(OPEN_ACL_ID);
-        t.add_digest("/", &root);
-        t.nodes.insert("/".into(), root);
+        t.insert_raw("/", empty_node(OPEN_ACL_ID));
         for p in [ZOOKEEPER, QUOTA] {
             t.insert_raw(p, empty_node(OPEN_ACL_ID));
         }
@@ -205,10 +279,13 @@ impl DataTree {
         t
     }
 
-    /// A tree with no nodes at all (snapshot loading fills it).
+    /// A tree with no nodes at all (snapshot loading fills it, root first).
     pub fn empty() -> DataTree {
         DataTree {
-            nodes: HashMap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            count: 0,
+            hasher: foldhash::fast::RandomState::default(),
             acls: AclCache::default(),
             ephemerals: HashMap::new(),
             containers: HashSet::new(),
@@ -242,47 +319,167 @@ impl DataTree {
         false
     }
 
-    fn add_digest(&mut self, path: &str, node: &Node) {
-        self.digest = self.digest.wrapping_add(node.digest(path));
+    // ---------------------------------------------------------------- slab and lookup
+
+    fn node(&self, id: NodeId) -> Option<&Node> {
+        self.slab.get(id as usize).and_then(|n| n.as_ref())
     }
 
-    fn sub_digest(&mut self, path: &str, node: &Node) {
-        self.digest = self.digest.wrapping_sub(node.digest(path));
+    fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
+        self.slab.get_mut(id as usize).and_then(|n| n.as_mut())
     }
 
-    /// Changes a node's stat in place, keeping the tree digest (replay repairs).
-    pub fn update_stat(&mut self, path: &str, f: impl FnOnce(&mut StatPersisted)) {
-        let path = if path.is_empty() { "/" } else { path };
-        if let Some(n) = self.nodes.get_mut(path) {
-            let old = n.digest(path);
-            f(&mut n.stat);
-            let new = n.digest(path);
-            self.digest = self.digest.wrapping_sub(old).wrapping_add(new);
+    fn hash(&self, name: &str) -> u64 {
+        self.hasher.hash_one(name)
+    }
+
+    fn child_id(&self, parent: NodeId, name: &str) -> Option<NodeId> {
+        let table = self.node(parent)?.children.as_ref()?;
+        let h = self.hash(name);
+        table
+            .find(h, |&c| self.node(c).is_some_and(|n| n.name() == name))
+            .copied()
+    }
+
+    /// Resolves a path; `""` aliases the root, as in ZooKeeper.
+    pub fn lookup(&self, path: &str) -> Option<NodeId> {
+        if path.is_empty() || path == "/" {
+            return self.node(ROOT).map(|_| ROOT);
         }
+        let mut id = ROOT;
+        for comp in path.strip_prefix('/')?.split('/') {
+            id = self.child_id(id, comp)?;
+        }
+        Some(id)
     }
 
-    /// Inserts a node and links it to its parent without touching Stats (tree building).
-    pub fn insert_raw(&mut self, path: &str, node: Node) {
-        if let Some((parent, name)) = split_path(path) {
-            if path != "/" {
-                if let Some(p) = self.nodes.get_mut(parent) {
-                    p.children.insert(name.into());
-                }
+    /// Looks a node up; `""` aliases the root, as in ZooKeeper.
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.lookup(path).and_then(|id| self.node(id))
+    }
+
+    /// A node by id (snapshot walks).
+    pub fn get_by_id(&self, id: NodeId) -> Option<&Node> {
+        self.node(id)
+    }
+
+    /// Names of a node's children, in no particular order.
+    pub fn child_names<'a>(&'a self, node: &'a Node) -> impl Iterator<Item = &'a str> + 'a {
+        self.child_ids(node)
+            .filter_map(move |c| self.node(c).map(|n| n.name()))
+    }
+
+    /// Ids of a node's children, in no particular order.
+    pub fn child_ids<'a>(&'a self, node: &'a Node) -> impl Iterator<Item = NodeId> + 'a {
+        node.children.iter().flat_map(|t| t.iter().copied())
+    }
+
+    fn alloc(&mut self, node: Node) -> NodeId {
+        self.count += 1;
+        match self.free.pop() {
+            Some(id) => {
+                self.slab[id as usize] = Some(node);
+                id
+            }
+            None => {
+                self.slab.push(Some(node));
+                (self.slab.len() - 1) as NodeId
             }
         }
-        self.index(path, &node);
-        self.data_size += path.len() as u64 + node.data.as_ref().map_or(0, |d| d.len() as u64);
-        self.add_digest(path, &node);
-        if let Some(old) = self.nodes.insert(path.into(), node) {
-            self.sub_digest(path, &old);
+    }
+
+    /// Links `child` (already in the slab, named) under `parent`.
+    fn link(&mut self, parent: NodeId, child: NodeId) {
+        let Some(name_hash) = self.node(child).map(|n| self.hash(n.name())) else {
+            return;
+        };
+        let Some(mut table) = self
+            .node_mut(parent)
+            .map(|p| p.children.take().unwrap_or_default())
+        else {
+            return;
+        };
+        table.insert_unique(name_hash, child, |&c| {
+            self.node(c).map_or(0, |n| self.hash(n.name()))
+        });
+        if let Some(p) = self.node_mut(parent) {
+            p.children = Some(table);
         }
+    }
+
+    /// Unlinks `child` from `parent`'s table; the table goes when it empties.
+    fn unlink(&mut self, parent: NodeId, child: NodeId) {
+        let Some(name_hash) = self.node(child).map(|n| self.hash(n.name())) else {
+            return;
+        };
+        let Some(p) = self.node_mut(parent) else {
+            return;
+        };
+        let Some(table) = p.children.as_mut() else {
+            return;
+        };
+        if let Ok(e) = table.find_entry(name_hash, |&c| c == child) {
+            e.remove();
+        }
+        if table.is_empty() {
+            p.children = None;
+        }
+    }
+
+    /// Inserts a node at `path` (tree building: snapshot load, the built-in nodes),
+    /// linking it to its parent without touching Stats. Returns false, inserting
+    /// nothing, if the parent does not exist (ZooKeeper refuses such a snapshot).
+    pub fn insert_raw(&mut self, path: &str, mut node: Node) -> bool {
+        let path = if path.is_empty() { "/" } else { path };
+        let (parent, id) = if path == "/" {
+            node.set_name("");
+            if let Some(old) = self.slab.get_mut(ROOT as usize).and_then(|s| s.take()) {
+                self.count -= 1;
+                self.sub_digest("/", &old);
+                node.children = old.children;
+            }
+            if self.slab.is_empty() {
+                self.slab.push(None);
+            }
+            self.slab[ROOT as usize] = Some(node);
+            self.count += 1;
+            (None, ROOT)
+        } else {
+            let Some((parent_path, name)) = split_path(path) else {
+                return false;
+            };
+            let Some(parent) = self.lookup(parent_path) else {
+                return false;
+            };
+            if let Some(old) = self.child_id(parent, name) {
+                self.remove_leaf(path, parent, old);
+            }
+            node.set_name(name);
+            node.parent = parent;
+            (Some(parent), self.alloc(node))
+        };
+        if let Some(parent) = parent {
+            self.link(parent, id);
+        }
+        let Some(node) = self.node(id) else {
+            return false;
+        };
+        let (owner, bytes, digest) = (
+            node.stat.ephemeral_owner,
+            node.data_len() as u64,
+            node.digest(path),
+        );
+        self.index(path, owner);
+        self.data_size += path.len() as u64 + bytes;
+        self.digest = self.digest.wrapping_add(digest);
         if let Some(q) = quota_target(path, QUOTA_LIMITS) {
             self.quotas.insert(q.into());
         }
+        true
     }
 
-    fn index(&mut self, path: &str, node: &Node) {
-        match NodeKind::of(node.stat.ephemeral_owner) {
+    fn index(&mut self, path: &str, owner: i64) {
+        match NodeKind::of(owner) {
             NodeKind::Ephemeral(s) => {
                 self.ephemerals.entry(s).or_default().insert(path.into());
             }
@@ -316,9 +513,25 @@ impl DataTree {
         }
     }
 
-    /// Looks a node up; `""` aliases the root, as in ZooKeeper.
-    pub fn get(&self, path: &str) -> Option<&Node> {
-        self.nodes.get(if path.is_empty() { "/" } else { path })
+    fn sub_digest(&mut self, path: &str, node: &Node) {
+        self.digest = self.digest.wrapping_sub(node.digest(path));
+    }
+
+    /// Changes a node's stat in place via `f`, keeping the tree digest.
+    fn restat(&mut self, id: NodeId, path: &str, f: impl FnOnce(&mut StatPersisted)) {
+        let Some(n) = self.node_mut(id) else { return };
+        let old = n.digest(path);
+        f(&mut n.stat);
+        let new = n.digest(path);
+        self.digest = self.digest.wrapping_sub(old).wrapping_add(new);
+    }
+
+    /// Changes a node's stat in place, keeping the tree digest (replay repairs).
+    pub fn update_stat(&mut self, path: &str, f: impl FnOnce(&mut StatPersisted)) {
+        let path = if path.is_empty() { "/" } else { path };
+        if let Some(id) = self.lookup(path) {
+            self.restat(id, path, f);
+        }
     }
 
     /// The ACL list of a node.
@@ -328,7 +541,7 @@ impl DataTree {
 
     /// Number of nodes, counted as ZooKeeper counts them (the root twice: `""` and `/`).
     pub fn node_count(&self) -> usize {
-        self.nodes.len() + 1
+        self.count + 1
     }
 
     /// Sum of path and data lengths (mntr's approximate_data_size).
@@ -341,31 +554,31 @@ impl DataTree {
     pub fn create(
         &mut self,
         path: &str,
-        data: Option<Bytes>,
+        data: Option<&[u8]>,
         acl: &[Acl],
         owner: i64,
         parent_cversion: i32,
         zxid: i64,
         time: i64,
     ) -> Result<(), Code> {
-        let (parent, name) = split_path(path).ok_or(Code::NoNode)?;
-        let p = self.nodes.get_mut(parent).ok_or(Code::NoNode)?;
-        if p.children.contains(name) {
+        let (parent_path, name) = split_path(path).ok_or(Code::NoNode)?;
+        let parent = self.lookup(parent_path).ok_or(Code::NoNode)?;
+        if name.is_empty() || self.child_id(parent, name).is_some() {
             return Err(Code::NodeExists);
         }
+        let cur = self.node(parent).map_or(0, |p| p.stat.cversion);
         let cv = if parent_cversion == -1 {
-            p.stat.cversion + 1
+            cur + 1
         } else {
             parent_cversion
         };
         // As ZooKeeper: only a newer cversion moves the parent (fuzzy replay).
-        if cv > p.stat.cversion {
-            let old = p.digest(parent);
-            p.stat.cversion = cv;
-            p.stat.pzxid = zxid;
-            self.digest = self.digest.wrapping_sub(old).wrapping_add(p.digest(parent));
+        if cv > cur {
+            self.restat(parent, parent_path, |s| {
+                s.cversion = cv;
+                s.pzxid = zxid;
+            });
         }
-        p.children.insert(name.into());
         let acl_id = self.acls.intern(acl);
         let stat = StatPersisted {
             czxid: zxid,
@@ -378,62 +591,80 @@ impl DataTree {
             ephemeral_owner: owner,
             pzxid: zxid,
         };
-        let bytes = data.as_ref().map_or(0, |d| d.len() as i64);
+        let bytes = data.map_or(0, |d| d.len() as i64);
         self.data_size += path.len() as u64 + bytes as u64;
-        let node = Node {
-            data,
-            acl: acl_id,
-            stat,
-            children: HashSet::new(),
-        };
-        self.index(path, &node);
-        self.add_digest(path, &node);
-        self.nodes.insert(path.into(), node);
+        let mut node = Node::new(data, acl_id, stat);
+        node.set_name(name);
+        node.parent = parent;
+        self.digest = self.digest.wrapping_add(node.digest(path));
+        let id = self.alloc(node);
+        self.link(parent, id);
+        self.index(path, owner);
         self.quota_on_create(path, bytes);
         Ok(())
     }
 
-    /// Applies a delete; the parent's pzxid moves forward, its stored cversion does not.
-    pub fn delete(&mut self, path: &str, zxid: i64) -> Result<(), Code> {
-        let (parent, name) = split_path(path).ok_or(Code::NoNode)?;
-        let node = self.nodes.remove(path).ok_or(Code::NoNode)?;
+    /// Removes a childless node from the slab and its parent, with its indexes.
+    fn remove_leaf(&mut self, path: &str, parent: NodeId, id: NodeId) -> Option<Node> {
+        self.unlink(parent, id);
+        let node = self.slab.get_mut(id as usize)?.take()?;
+        self.free.push(id);
+        self.count -= 1;
         self.sub_digest(path, &node);
-        if let Some(q) = quota_target(path, QUOTA_LIMITS) {
-            self.quotas.remove(q);
-        }
-        if !self.quotas.is_empty() {
-            self.quota_update(path, -node.data.as_ref().map_or(0, |d| d.len() as i64), -1);
-        }
-        self.acls.release(node.acl);
         self.unindex(path, node.stat.ephemeral_owner);
         self.data_size = self
             .data_size
-            .saturating_sub(path.len() as u64 + node.data.as_ref().map_or(0, |d| d.len() as u64));
-        if let Some(p) = self.nodes.get_mut(parent) {
-            p.children.remove(name);
-            if zxid > p.stat.pzxid {
-                let old = p.digest(parent);
-                p.stat.pzxid = zxid;
-                self.digest = self.digest.wrapping_sub(old).wrapping_add(p.digest(parent));
-            }
+            .saturating_sub(path.len() as u64 + node.data_len() as u64);
+        Some(node)
+    }
+
+    /// Applies a delete; the parent's pzxid moves forward, its stored cversion does not.
+    pub fn delete(&mut self, path: &str, zxid: i64) -> Result<(), Code> {
+        let (parent_path, name) = split_path(path).ok_or(Code::NoNode)?;
+        let parent = self.lookup(parent_path);
+        let id = parent
+            .and_then(|p| self.child_id(p, name))
+            .ok_or(Code::NoNode)?;
+        let parent = parent.ok_or(Code::NoNode)?;
+        if let Some(q) = quota_target(path, QUOTA_LIMITS) {
+            self.quotas.remove(q);
+        }
+        let node = self.remove_leaf(path, parent, id).ok_or(Code::NoNode)?;
+        if !self.quotas.is_empty() {
+            self.quota_update(path, -(node.data_len() as i64), -1);
+        }
+        self.acls.release(node.acl);
+        if self.node(parent).is_some_and(|p| zxid > p.stat.pzxid) {
+            self.restat(parent, parent_path, |s| s.pzxid = zxid);
         }
         Ok(())
+    }
+
+    /// Moves a parent's pzxid forward when replay finds its child already gone (as
+    /// ZooKeeper's deleteNode does).
+    pub fn touch_pzxid(&mut self, parent_path: &str, zxid: i64) {
+        if let Some(id) = self.lookup(parent_path) {
+            if self.node(id).is_some_and(|p| zxid > p.stat.pzxid) {
+                self.restat(id, parent_path, |s| s.pzxid = zxid);
+            }
+        }
     }
 
     /// Applies a setData with the txn's new version.
     pub fn set_data(
         &mut self,
         path: &str,
-        data: Option<Bytes>,
+        data: Option<&[u8]>,
         version: i32,
         zxid: i64,
         time: i64,
     ) -> Result<Stat, Code> {
-        let node = self.nodes.get_mut(path).ok_or(Code::NoNode)?;
-        let old = node.data.as_ref().map_or(0, |d| d.len() as u64);
-        let new = data.as_ref().map_or(0, |d| d.len() as u64);
+        let id = self.lookup(path).ok_or(Code::NoNode)?;
+        let node = self.node_mut(id).ok_or(Code::NoNode)?;
+        let old = node.data_len() as u64;
+        let new = data.map_or(0, |d| d.len() as u64);
         let old_digest = node.digest(path);
-        node.data = data;
+        node.set_data(data);
         node.stat.version = version;
         node.stat.mzxid = zxid;
         node.stat.mtime = time;
@@ -452,19 +683,16 @@ impl DataTree {
 
     /// Applies a setACL with the txn's new aversion.
     pub fn set_acl(&mut self, path: &str, acl: &[Acl], aversion: i32) -> Result<Stat, Code> {
+        let id = self.lookup(path).ok_or(Code::NoNode)?;
         let new_id = self.acls.intern(acl);
-        let node = self.nodes.get_mut(path).ok_or(Code::NoNode)?;
+        let Some(node) = self.node_mut(id) else {
+            self.acls.release(new_id);
+            return Err(Code::NoNode);
+        };
         let old_id = std::mem::replace(&mut node.acl, new_id);
-        let old_digest = node.digest(path);
-        node.stat.aversion = aversion;
-        let stat = node.stat();
-        let new_digest = node.digest(path);
-        self.digest = self
-            .digest
-            .wrapping_sub(old_digest)
-            .wrapping_add(new_digest);
+        self.restat(id, path, |s| s.aversion = aversion);
         self.acls.release(old_id);
-        Ok(stat)
+        Ok(self.node(id).map(|n| n.stat()).unwrap_or_default())
     }
 
     /// Keeps quota bookkeeping after a create: a new `zookeeper_limits` node adds a quota,
@@ -475,8 +703,9 @@ impl DataTree {
             self.quotas.insert(q.into());
         } else if let Some(q) = quota_target(path, QUOTA_STATS) {
             let (count, bytes) = self.subtree_counts(q);
-            if let Some(n) = self.nodes.get_mut(path) {
-                n.data = Some(Bytes::from(format!("count={count},bytes={bytes}")));
+            let text = format!("count={count},bytes={bytes}");
+            if let Some(n) = self.lookup(path).and_then(|id| self.node_mut(id)) {
+                n.set_data(Some(text.as_bytes()));
             }
         } else if !self.quotas.is_empty() {
             self.quota_update(path, bytes, 1);
@@ -508,14 +737,10 @@ impl DataTree {
             return;
         };
         let stats_path = format!("{QUOTA}{q}/{QUOTA_STATS}");
-        let Some(node) = self.nodes.get_mut(stats_path.as_str()) else {
+        let Some(node) = self.lookup(&stats_path).and_then(|id| self.node_mut(id)) else {
             return;
         };
-        let text = node
-            .data
-            .as_deref()
-            .map(String::from_utf8_lossy)
-            .unwrap_or_default();
+        let text = node.data().map(String::from_utf8_lossy).unwrap_or_default();
         let field = |k: &str| -> i64 {
             text.split(',')
                 .find_map(|kv| kv.split_once('=').filter(|(key, _)| *key == k))
@@ -523,21 +748,21 @@ impl DataTree {
                 .unwrap_or(0)
         };
         let (c, b) = (field("count") + count, field("bytes") + bytes);
-        node.data = Some(Bytes::from(format!("count={c},bytes={b}")));
+        node.set_data(Some(format!("count={c},bytes={b}").as_bytes()));
     }
 
     /// Node count (including `path`) and data bytes of a subtree.
     fn subtree_counts(&self, path: &str) -> (i64, i64) {
-        let mut stack = vec![path.to_owned()];
+        let Some(id) = self.lookup(path) else {
+            return (0, 0);
+        };
         let (mut count, mut bytes) = (0i64, 0i64);
-        while let Some(p) = stack.pop() {
-            let Some(n) = self.nodes.get(p.as_str()) else {
-                continue;
-            };
+        let mut stack = vec![id];
+        while let Some(id) = stack.pop() {
+            let Some(n) = self.node(id) else { continue };
             count += 1;
-            bytes += n.data.as_ref().map_or(0, |d| d.len() as i64);
-            let base = if p == "/" { "" } else { p.as_str() };
-            stack.extend(n.children.iter().map(|c| format!("{base}/{c}")));
+            bytes += n.data_len() as i64;
+            stack.extend(self.child_ids(n));
         }
         (count, bytes)
     }
@@ -573,29 +798,32 @@ impl DataTree {
     /// Number of descendants of `path` (getAllChildrenNumber).
     pub fn descendant_count(&self, path: &str) -> usize {
         let Some(node) = self.get(path) else { return 0 };
-        let base = if path == "/" || path.is_empty() {
-            ""
-        } else {
-            path
-        };
-        let mut stack: Vec<String> = node
-            .children
-            .iter()
-            .map(|c| format!("{base}/{c}"))
-            .collect();
+        let mut stack: Vec<NodeId> = self.child_ids(node).collect();
         let mut n = 0;
-        while let Some(p) = stack.pop() {
+        while let Some(id) = stack.pop() {
             n += 1;
-            if let Some(node) = self.nodes.get(p.as_str()) {
-                stack.extend(node.children.iter().map(|c| format!("{p}/{c}")));
+            if let Some(node) = self.node(id) {
+                stack.extend(self.child_ids(node));
             }
         }
         n
     }
 
-    /// Iterates all (path, node) pairs in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.nodes.iter().map(|(k, v)| (&**k, v))
+    /// Every (path, node) pair, depth first (tests, tools; builds each path).
+    pub fn iter(&self) -> impl Iterator<Item = (String, &Node)> {
+        let mut out = Vec::with_capacity(self.count);
+        let mut stack: Vec<(NodeId, String)> = vec![(ROOT, "/".to_owned())];
+        while let Some((id, path)) = stack.pop() {
+            let Some(n) = self.node(id) else { continue };
+            for c in self.child_ids(n) {
+                if let Some(child) = self.node(c) {
+                    let base = if path == "/" { "" } else { path.as_str() };
+                    stack.push((c, format!("{base}/{}", child.name())));
+                }
+            }
+            out.push((path, n));
+        }
+        out.into_iter()
     }
 }
 
@@ -610,21 +838,21 @@ mod tests {
         assert_eq!(t.get("/").unwrap().stat().cversion, -1);
         assert_eq!(t.get("/zookeeper").unwrap().stat().cversion, -2);
         assert_eq!(t.descendant_count("/"), 3);
+        assert!(t.get("").is_some() && t.get("/zookeeper/").is_none() && t.get("//").is_none());
     }
 
     #[test]
     fn quota_stats_follow_the_subtree() {
         let mut t = DataTree::new();
         let open = Acl::open();
-        let d = |s: &'static str| Some(Bytes::from_static(s.as_bytes()));
         t.create("/q", None, &open, 0, -1, 1, 0).unwrap();
-        t.create("/q/a", d("12345"), &open, 0, -1, 2, 0).unwrap();
-        for p in ["/zookeeper/quota/q"] {
-            t.create(p, None, &open, 0, -1, 3, 0).unwrap();
-        }
+        t.create("/q/a", Some(b"12345"), &open, 0, -1, 2, 0)
+            .unwrap();
+        t.create("/zookeeper/quota/q", None, &open, 0, -1, 3, 0)
+            .unwrap();
         t.create(
             "/zookeeper/quota/q/zookeeper_limits",
-            d("count=5,bytes=-1"),
+            Some(b"count=5,bytes=-1"),
             &open,
             0,
             -1,
@@ -634,7 +862,7 @@ mod tests {
         .unwrap();
         t.create(
             "/zookeeper/quota/q/zookeeper_stats",
-            d("count=0,bytes=0"),
+            Some(b"count=0,bytes=0"),
             &open,
             0,
             -1,
@@ -645,39 +873,61 @@ mod tests {
         let stats = |t: &DataTree| {
             t.get("/zookeeper/quota/q/zookeeper_stats")
                 .unwrap()
-                .data
-                .clone()
+                .data()
                 .unwrap()
+                .to_vec()
         };
-        assert_eq!(&stats(&t)[..], b"count=2,bytes=5");
-        t.create("/q/c", d("abc"), &open, 0, -1, 6, 0).unwrap();
-        t.set_data("/q/a", d("1"), 1, 7, 0).unwrap();
-        assert_eq!(&stats(&t)[..], b"count=3,bytes=4");
+        assert_eq!(stats(&t), b"count=2,bytes=5");
+        t.create("/q/c", Some(b"abc"), &open, 0, -1, 6, 0).unwrap();
+        t.set_data("/q/a", Some(b"1"), 1, 7, 0).unwrap();
+        assert_eq!(stats(&t), b"count=3,bytes=4");
         t.delete("/q/c", 8).unwrap();
-        assert_eq!(&stats(&t)[..], b"count=2,bytes=1");
+        assert_eq!(stats(&t), b"count=2,bytes=1");
     }
 
     #[test]
     fn create_delete_stats() {
         let mut t = DataTree::new();
         t.create("/a", None, &Acl::open(), 0, 1, 5, 100).unwrap();
-        t.create(
-            "/a/b",
-            Some(Bytes::from_static(b"x")),
-            &Acl::open(),
-            0,
-            1,
-            6,
-            101,
-        )
-        .unwrap();
+        t.create("/a/b", Some(b"x"), &Acl::open(), 0, 1, 6, 101)
+            .unwrap();
         assert_eq!(
             t.create("/a/b", None, &Acl::open(), 0, 2, 7, 1),
             Err(Code::NodeExists)
         );
+        assert_eq!(t.get("/a/b").unwrap().data(), Some(&b"x"[..]));
+        assert_eq!(t.get("/a").unwrap().data(), None);
         t.delete("/a/b", 8).unwrap();
         let a = t.get("/a").unwrap().stat();
         assert_eq!((a.cversion, a.pzxid, a.num_children), (2, 8, 0));
         assert_eq!(split_path("/a"), Some(("/", "a")));
+        assert_eq!(t.node_count(), 6);
+    }
+
+    #[test]
+    fn slots_are_reused_and_digest_returns_to_start() {
+        let mut t = DataTree::new();
+        let d0 = t.digest();
+        for i in 0..100 {
+            t.create(&format!("/n{i}"), Some(b"v"), &Acl::open(), 0, -1, i + 1, 0)
+                .unwrap();
+        }
+        assert_eq!(t.get("/").unwrap().child_count(), 101);
+        for i in 0..100 {
+            t.delete(&format!("/n{i}"), 200 + i).unwrap();
+        }
+        let slab = t.slab.len();
+        t.create("/again", None, &Acl::open(), 0, -1, 400, 0)
+            .unwrap();
+        assert_eq!(t.slab.len(), slab);
+        t.delete("/again", 401).unwrap();
+        // Only the root's stat changed.
+        let root = t.get("/").unwrap();
+        let mut fresh = DataTree::new();
+        fresh.update_stat("/", |s| *s = root.stat.clone());
+        assert_eq!(t.digest(), fresh.digest());
+        assert_ne!(t.digest(), d0);
+        let names: Vec<&str> = t.child_names(t.get("/").unwrap()).collect();
+        assert_eq!(names, vec!["zookeeper"]);
     }
 }

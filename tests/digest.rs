@@ -196,7 +196,8 @@ fn prepared_digests_match_zookeepers_log() {
 
 /// The tree digest recomputed from scratch.
 fn full_digest(t: &DataTree) -> i64 {
-    t.iter().fold(0u64, |a, (p, n)| a.wrapping_add(n.digest(p))) as i64
+    t.iter()
+        .fold(0u64, |a, (p, n)| a.wrapping_add(n.digest(&p))) as i64
 }
 
 /// One generated write.

@@ -50,10 +50,18 @@ type NodeView = (Option<Bytes>, Vec<Acl>, StatPersisted, Vec<String>);
 fn view(t: &DataTree) -> BTreeMap<String, NodeView> {
     t.iter()
         .map(|(p, n)| {
-            let mut kids: Vec<String> = n.children.iter().map(|c| c.to_string()).collect();
+            let mut kids: Vec<String> = t.child_names(n).map(str::to_owned).collect();
             kids.sort();
             let acl = t.acl_of(n).to_vec();
-            (p.to_owned(), (n.data.clone(), acl, n.stat.clone(), kids))
+            (
+                p,
+                (
+                    n.data().map(Bytes::copy_from_slice),
+                    acl,
+                    n.stat.clone(),
+                    kids,
+                ),
+            )
         })
         .collect()
 }
@@ -311,7 +319,7 @@ impl Gen {
             }
             4 => {
                 let n = t.get(&pick).unwrap();
-                if pick == "/" || !n.children.is_empty() {
+                if pick == "/" || n.child_count() != 0 {
                     return self.next(t);
                 }
                 self.entry(0, OpCode::Delete, TxnBody::Delete(DeleteTxn { path: pick }))
@@ -572,7 +580,7 @@ fn snapshot_step_latency_on_a_million_nodes() {
             .unwrap();
         for j in 0..1000 {
             z += 1;
-            let data = Some(Bytes::from_static(b"0123456789"));
+            let data: Option<&[u8]> = Some(b"0123456789");
             tree.create(&format!("/p{i}/c{j}"), data, &open, 0, -1, z, 0)
                 .unwrap();
         }

@@ -117,10 +117,10 @@ impl Core {
             .tree
             .get("/")
             .map(|n| {
-                n.children
-                    .iter()
-                    .filter(|c| &***c != "zookeeper")
-                    .map(|c| c.to_string())
+                self.tree
+                    .child_names(n)
+                    .filter(|c| *c != "zookeeper")
+                    .map(str::to_owned)
                     .collect()
             })
             .unwrap_or_default();

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use jute::data::{Acl, StatPersisted};
 use jute::txn::{TxnBody, TxnEntry};
 use jute::{Code, OpCode};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use tracing::{error, info, warn};
@@ -108,13 +108,12 @@ impl SnapSink for TreeSink {
                 self.tree.acls.add_ref(acl);
             }
         }
-        let node = Node {
-            data,
-            acl,
-            stat,
-            children: HashSet::new(),
-        };
-        self.tree.insert_raw(path, node);
+        if !self
+            .tree
+            .insert_raw(path, Node::new(data.as_deref(), acl, stat))
+        {
+            return Err(format!("node {path} comes before its parent"));
+        }
         Ok(())
     }
 }

@@ -28,7 +28,7 @@
 
 use crate::acl::OPEN_ACL_ID;
 use crate::persist::files;
-use crate::tree::DataTree;
+use crate::tree::{DataTree, NodeId, ROOT};
 use bytes::{BufMut, Bytes, BytesMut};
 use jute::codec::decode_prefix;
 use jute::data::{Acl, StatPersisted};
@@ -176,7 +176,9 @@ pub fn put_seal(out: &mut BytesMut, adler: u32) {
 #[derive(Debug)]
 pub struct FuzzyWriter {
     zxid: i64,
-    stack: Vec<String>,
+    stack: Vec<(NodeId, usize)>,
+    /// Path of the node written last (the root is `""`).
+    path: String,
     acl_ids: HashSet<i64>,
     nodes: u64,
     done: bool,
@@ -211,7 +213,8 @@ impl FuzzyWriter {
         }
         FuzzyWriter {
             zxid: tree.last_processed_zxid,
-            stack: vec!["/".to_owned()],
+            stack: vec![(ROOT, 0)],
+            path: String::new(),
             acl_ids,
             nodes: 0,
             done: false,
@@ -253,16 +256,25 @@ impl FuzzyWriter {
             return true;
         }
         let mut n = 0usize;
-        while let Some(path) = self.stack.pop() {
-            let Some(node) = tree.get(&path) else {
+        // Pre-order walk by node id. Each stack entry carries the length of its parent's
+        // path; when it is popped, `self.path` still starts with that parent's path (every
+        // node written in between lies in the parent's subtree), so the child's path is
+        // that prefix plus its name — no path string is built per child.
+        while let Some((id, parent_len)) = self.stack.pop() {
+            let Some(node) = tree.get_by_id(id) else {
                 continue; // deleted meanwhile: replay of its delete is a NoNode no-op
             };
-            let root = path == "/";
+            let root = id == ROOT;
             if !root && node.stat.czxid > self.zxid {
-                continue; // created meanwhile: replay creates it and its subtree
+                continue; // created meanwhile (or its slot reused): replay creates it
             }
-            put_str(out, if root { "" } else { &path });
-            match &node.data {
+            self.path.truncate(parent_len);
+            if !root {
+                self.path.push('/');
+                self.path.push_str(node.name());
+            }
+            put_str(out, &self.path);
+            match node.data() {
                 Some(d) => {
                     out.put_i32(d.len() as i32);
                     out.put_slice(d);
@@ -276,17 +288,11 @@ impl FuzzyWriter {
             };
             out.put_i64(acl);
             node.stat.encode(out);
-            for c in &node.children {
-                let child = if root {
-                    format!("/{c}")
-                } else {
-                    format!("{path}/{c}")
-                };
-                self.stack.push(child);
-            }
+            let len = self.path.len();
+            self.stack.extend(tree.child_ids(node).map(|c| (c, len)));
             self.nodes += 1;
-            // Work units: the node plus its children's path strings.
-            n += 1 + node.children.len() / 8;
+            // Work units: the node plus its children's stack entries.
+            n += 1 + node.child_count() / 64;
             if out.len() >= max_bytes {
                 return false;
             }

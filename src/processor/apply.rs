@@ -86,7 +86,7 @@ impl Applier<'_> {
     ) -> TxnResult {
         match self.tree.create(
             path,
-            data.clone(),
+            data.as_deref(),
             acl,
             owner,
             parent_cversion,
@@ -139,7 +139,7 @@ impl Applier<'_> {
             TxnBody::SetData(t) => {
                 match self
                     .tree
-                    .set_data(&t.path, t.data.clone(), t.version, hdr.zxid, hdr.time)
+                    .set_data(&t.path, t.data.as_deref(), t.version, hdr.zxid, hdr.time)
                 {
                     Ok(stat) => {
                         self.trigger(&t.path, EventType::NodeDataChanged);

@@ -844,7 +844,7 @@ impl Core {
         let mut candidates: Vec<String> = Vec::new();
         for p in self.tree.containers() {
             if let Some(n) = self.tree.get(p) {
-                if n.children.is_empty()
+                if n.child_count() == 0
                     && (n.stat.cversion > 0 || (never_used > 0 && wall - n.stat.mtime > never_used))
                 {
                     candidates.push(p.to_owned());
@@ -854,7 +854,7 @@ impl Core {
         for p in self.tree.ttl_nodes() {
             if let Some(n) = self.tree.get(p) {
                 if let NodeKind::Ttl(ttl) = NodeKind::of(n.stat.ephemeral_owner) {
-                    if n.children.is_empty() && ttl != 0 && wall - n.stat.mtime > ttl {
+                    if n.child_count() == 0 && ttl != 0 && wall - n.stat.mtime > ttl {
                         candidates.push(p.to_owned());
                     }
                 }

@@ -20,7 +20,9 @@ use std::sync::Arc;
 pub struct NodeState {
     /// Stored stat (`cversion` counts creates).
     pub stat: StatPersisted,
-    pub data: Option<Bytes>,
+    /// The data a pending create or setData leaves; `None` means the data is the tree's,
+    /// unchanged (so preparing a write never copies a node's data out of the tree).
+    pub data: Option<Option<Bytes>>,
     pub children: i32,
     pub acl: Arc<[Acl]>,
     /// Cached [`node_digest`]; `None` until computed (always set for outstanding changes).
@@ -28,9 +30,17 @@ pub struct NodeState {
 }
 
 impl NodeState {
-    fn digest(&self, path: &str) -> u64 {
+    fn digest(&self, path: &str, tree: &DataTree) -> u64 {
         self.digest
-            .unwrap_or_else(|| node_digest(path, self.data.as_deref(), &self.stat))
+            .unwrap_or_else(|| node_digest(path, self.data_in(path, tree), &self.stat))
+    }
+
+    /// The node's data: the pending new data, or else the tree's.
+    fn data_in<'a>(&'a self, path: &str, tree: &'a DataTree) -> Option<&'a [u8]> {
+        match &self.data {
+            Some(d) => d.as_deref(),
+            None => tree.get(path).and_then(|n| n.data()),
+        }
     }
 }
 
@@ -174,8 +184,8 @@ impl<'a> Prep<'a> {
         let n = self.tree.get(path)?;
         Some(NodeState {
             stat: n.stat.clone(),
-            data: n.data.clone(),
-            children: n.children.len() as i32,
+            data: None,
+            children: n.child_count() as i32,
             acl: self.tree.acl_of(n),
             digest: None,
         })
@@ -185,9 +195,10 @@ impl<'a> Prep<'a> {
     fn set(&mut self, path: &str, mut s: Option<NodeState>) {
         let path = if path.is_empty() { "/" } else { path };
         if self.digest {
-            let old = self.state(path).map_or(0, |o| o.digest(path));
+            let tree = self.tree;
+            let old = self.state(path).map_or(0, |o| o.digest(path, tree));
             let new = s.as_mut().map_or(0, |n| {
-                let d = node_digest(path, n.data.as_deref(), &n.stat);
+                let d = node_digest(path, n.data_in(path, tree), &n.stat);
                 n.digest = Some(d);
                 d
             });
@@ -291,7 +302,7 @@ impl<'a> Prep<'a> {
                 ephemeral_owner: owner,
                 pzxid: z,
             },
-            data: req.data.clone(),
+            data: Some(req.data.clone()),
             children: 0,
             acl: acl.clone().into(),
             digest: None,
@@ -375,7 +386,7 @@ impl<'a> Prep<'a> {
         node.stat.version = new;
         node.stat.mzxid = self.zxid;
         node.stat.mtime = self.time;
-        node.data = data.clone();
+        node.data = Some(data.clone());
         self.set(path, Some(node));
         Ok(TxnBody::SetData(SetDataTxn {
             path: path.to_owned(),

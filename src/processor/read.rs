@@ -114,14 +114,14 @@ impl<'a> ReadCtx<'a, '_> {
                 if r.watch {
                     self.watch(false, &r.path);
                 }
-                Ok(ReadOk::Data(n.data.as_deref(), n.stat()))
+                Ok(ReadOk::Data(n.data(), n.stat()))
             }
             Request::GetChildren(r) | Request::GetChildren2(r) => {
                 let n = self.node(&r.path, acl::READ)?;
                 if r.watch {
                     self.watch(true, &r.path);
                 }
-                let names = n.children.iter().map(|c| &**c).collect();
+                let names = self.tree.child_names(n).collect();
                 let stat = matches!(req, Request::GetChildren2(_)).then(|| n.stat());
                 Ok(ReadOk::Children(names, stat))
             }
@@ -216,13 +216,13 @@ impl<'a> ReadCtx<'a, '_> {
                     let r = match op {
                         MultiOp::GetData(r) => self.node(&r.path, acl::READ).map(|n| {
                             MultiResult::GetData(GetDataResponse {
-                                data: n.data.clone(),
+                                data: n.data().map(bytes::Bytes::copy_from_slice),
                                 stat: n.stat(),
                             })
                         }),
                         MultiOp::GetChildren(r) => self.node(&r.path, acl::READ).map(|n| {
                             MultiResult::GetChildren(GetChildrenResponse {
-                                children: n.children.iter().map(|c| c.to_string()).collect(),
+                                children: self.tree.child_names(n).map(str::to_owned).collect(),
                             })
                         }),
                         _ => Err(Code::BadArguments),
