@@ -41,11 +41,12 @@ pub fn node_digest(path: &str, data: Option<&[u8]>, s: &StatPersisted) -> u64 {
     if path.starts_with("/zookeeper/") {
         return 0;
     }
-    let mut h = crc32fast::Hasher::new();
-    h.update(if path == "/" { b"" } else { path.as_bytes() });
-    if let Some(d) = data {
-        h.update(d);
-    }
+    let path = if path == "/" {
+        b"" as &[u8]
+    } else {
+        path.as_bytes()
+    };
+    let data = data.unwrap_or_default();
     let mut b = [0u8; 60];
     for (i, v) in [s.czxid, s.mzxid, s.pzxid, s.ctime, s.mtime]
         .into_iter()
@@ -57,6 +58,18 @@ pub fn node_digest(path: &str, data: Option<&[u8]>, s: &StatPersisted) -> u64 {
         b[40 + i * 4..44 + i * 4].copy_from_slice(&v.to_be_bytes());
     }
     b[52..].copy_from_slice(&s.ephemeral_owner.to_be_bytes());
+    // One contiguous update is much cheaper than three small ones for typical nodes.
+    let mut buf = [0u8; 512];
+    let n = path.len() + data.len() + b.len();
+    if n <= buf.len() {
+        buf[..path.len()].copy_from_slice(path);
+        buf[path.len()..path.len() + data.len()].copy_from_slice(data);
+        buf[path.len() + data.len()..n].copy_from_slice(&b);
+        return crc32fast::hash(&buf[..n]) as u64;
+    }
+    let mut h = crc32fast::Hasher::new();
+    h.update(path);
+    h.update(data);
     h.update(&b);
     h.finalize() as u64
 }
@@ -149,6 +162,10 @@ impl Node {
 
     fn data_len(&self) -> usize {
         self.blob.len() - self.name_len as usize
+    }
+
+    fn name_bytes(&self) -> &[u8] {
+        &self.blob[..self.name_len as usize]
     }
 
     /// The last component of the node's path (`""` for the root).
@@ -329,15 +346,18 @@ impl DataTree {
         self.slab.get_mut(id as usize).and_then(|n| n.as_mut())
     }
 
-    fn hash(&self, name: &str) -> u64 {
+    fn hash(&self, name: &[u8]) -> u64 {
         self.hasher.hash_one(name)
     }
 
     fn child_id(&self, parent: NodeId, name: &str) -> Option<NodeId> {
         let table = self.node(parent)?.children.as_ref()?;
-        let h = self.hash(name);
+        let h = self.hash(name.as_bytes());
         table
-            .find(h, |&c| self.node(c).is_some_and(|n| n.name() == name))
+            .find(h, |&c| {
+                self.node(c)
+                    .is_some_and(|n| n.name_bytes() == name.as_bytes())
+            })
             .copied()
     }
 
@@ -390,7 +410,7 @@ impl DataTree {
 
     /// Links `child` (already in the slab, named) under `parent`.
     fn link(&mut self, parent: NodeId, child: NodeId) {
-        let Some(name_hash) = self.node(child).map(|n| self.hash(n.name())) else {
+        let Some(name_hash) = self.node(child).map(|n| self.hash(n.name_bytes())) else {
             return;
         };
         let Some(mut table) = self
@@ -400,7 +420,7 @@ impl DataTree {
             return;
         };
         table.insert_unique(name_hash, child, |&c| {
-            self.node(c).map_or(0, |n| self.hash(n.name()))
+            self.node(c).map_or(0, |n| self.hash(n.name_bytes()))
         });
         if let Some(p) = self.node_mut(parent) {
             p.children = Some(table);
@@ -409,7 +429,7 @@ impl DataTree {
 
     /// Unlinks `child` from `parent`'s table; the table goes when it empties.
     fn unlink(&mut self, parent: NodeId, child: NodeId) {
-        let Some(name_hash) = self.node(child).map(|n| self.hash(n.name())) else {
+        let Some(name_hash) = self.node(child).map(|n| self.hash(n.name_bytes())) else {
             return;
         };
         let Some(p) = self.node_mut(parent) else {
@@ -431,36 +451,61 @@ impl DataTree {
     /// nothing, if the parent does not exist (ZooKeeper refuses such a snapshot).
     pub fn insert_raw(&mut self, path: &str, mut node: Node) -> bool {
         let path = if path.is_empty() { "/" } else { path };
-        let (parent, id) = if path == "/" {
-            node.set_name("");
-            if let Some(old) = self.slab.get_mut(ROOT as usize).and_then(|s| s.take()) {
-                self.count -= 1;
-                self.sub_digest("/", &old);
-                node.children = old.children;
-            }
-            if self.slab.is_empty() {
-                self.slab.push(None);
-            }
-            self.slab[ROOT as usize] = Some(node);
-            self.count += 1;
-            (None, ROOT)
-        } else {
-            let Some((parent_path, name)) = split_path(path) else {
+        if path != "/" {
+            let Some((parent_path, _)) = split_path(path) else {
                 return false;
             };
             let Some(parent) = self.lookup(parent_path) else {
                 return false;
             };
-            if let Some(old) = self.child_id(parent, name) {
-                self.remove_leaf(path, parent, old);
-            }
-            node.set_name(name);
-            node.parent = parent;
-            (Some(parent), self.alloc(node))
-        };
-        if let Some(parent) = parent {
-            self.link(parent, id);
+            return self.insert_child(parent, path, node).is_some();
         }
+        node.set_name("");
+        if let Some(old) = self.slab.get_mut(ROOT as usize).and_then(|s| s.take()) {
+            self.count -= 1;
+            self.sub_digest("/", &old);
+            node.children = old.children;
+        }
+        if self.slab.is_empty() {
+            self.slab.push(None);
+        }
+        self.slab[ROOT as usize] = Some(node);
+        self.count += 1;
+        self.account(ROOT, path)
+    }
+
+    /// Inserts a node at `path` under the already-resolved `parent` (snapshot loading
+    /// knows the parent from its depth-first order), replacing a node already there.
+    /// `None` for an invalid path.
+    pub fn insert_child(&mut self, parent: NodeId, path: &str, node: Node) -> Option<NodeId> {
+        let (_, name) = split_path(path)?;
+        if let Some(old) = self.child_id(parent, name) {
+            self.remove_leaf(path, parent, old);
+        }
+        self.insert_new_child(parent, path, node)
+    }
+
+    /// [`Self::insert_child`] for a path known not to exist yet (a snapshot lists each
+    /// path once): skips the probe for an existing node.
+    pub fn insert_new_child(
+        &mut self,
+        parent: NodeId,
+        path: &str,
+        mut node: Node,
+    ) -> Option<NodeId> {
+        let (_, name) = split_path(path)?;
+        if name.is_empty() || self.node(parent).is_none() {
+            return None;
+        }
+        node.set_name(name);
+        node.parent = parent;
+        let id = self.alloc(node);
+        self.link(parent, id);
+        self.account(id, path).then_some(id)
+    }
+
+    /// Adds a just-inserted node to the indexes, data size, digest and quotas.
+    fn account(&mut self, id: NodeId, path: &str) -> bool {
         let Some(node) = self.node(id) else {
             return false;
         };

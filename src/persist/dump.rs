@@ -237,7 +237,7 @@ fn io_err(path: &Path, e: io::Error) -> PersistError {
 
 /// Prints a txn log. Returns an error (after printing what is valid) if it is damaged.
 pub fn dump_log(path: &Path, json: bool, out: &mut dyn Write) -> Result<(), PersistError> {
-    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let bytes = files::map(path).map_err(|e| io_err(path, e))?;
     let scan = logfile::scan(&bytes);
     let w = |out: &mut dyn Write, s: String| writeln!(out, "{s}").map_err(|e| io_err(path, e));
     if let Some(h) = &scan.header {
@@ -299,12 +299,13 @@ impl SnapSink for Collect {
     }
     fn node(
         &mut self,
-        path: String,
-        data: Option<Bytes>,
+        path: &str,
+        data: Option<&[u8]>,
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String> {
-        self.nodes.push((path, data, acl, stat));
+        self.nodes
+            .push((path.to_owned(), data.map(Bytes::copy_from_slice), acl, stat));
         Ok(())
     }
 }

@@ -61,21 +61,53 @@ pub fn is_compressed(path: &Path) -> bool {
     )
 }
 
+/// A file's bytes: memory-mapped when possible, else read (empty files, compressed
+/// snapshots after inflating).
+pub enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Maps a file read-only. Recovery and the dump tools read dataDir files nobody writes
+/// while they are mapped (the server has not started, or they are closed log segments).
+pub fn map(path: &Path) -> io::Result<FileBytes> {
+    let file = fs::File::open(path)?;
+    if file.metadata()?.len() == 0 {
+        return Ok(FileBytes::Owned(Vec::new()));
+    }
+    // SAFETY: the mapping is read-only and the file is not modified while it is mapped
+    // (see above); a concurrent truncation by another process could fault, as for any
+    // mmap reader, which is why only the server's own quiescent files are mapped.
+    let m = unsafe { memmap2::MmapOptions::new().map(&file)? };
+    let _ = m.advise(memmap2::Advice::Sequential);
+    Ok(FileBytes::Mapped(m))
+}
+
 /// snappy-java's stream header: magic, then format version and compatible version.
 const SNAPPY_JAVA_MAGIC: &[u8] = b"\x82SNAPPY\x00";
 
 /// Reads a snapshot file, inflating it when ZooKeeper wrote it compressed
 /// (`zookeeper.snapshot.compression.method=gz|snappy`). The snapshot's own checksum
 /// covers the uncompressed bytes, so callers parse the result as any snapshot.
-pub fn read_snapshot(path: &Path) -> io::Result<Vec<u8>> {
-    let raw = fs::read(path)?;
+pub fn read_snapshot(path: &Path) -> io::Result<FileBytes> {
+    let raw = map(path)?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("gz") => {
             let mut out = Vec::with_capacity(raw.len() * 4);
             io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&raw[..]), &mut out)?;
-            Ok(out)
+            Ok(FileBytes::Owned(out))
         }
-        Some("snappy") => unsnappy_java(&raw),
+        Some("snappy") => unsnappy_java(&raw).map(FileBytes::Owned),
         _ => Ok(raw),
     }
 }
@@ -128,7 +160,7 @@ mod tests {
         sj.extend_from_slice(&block);
         fs::write(dir.join("snapshot.5.snappy"), sj).unwrap();
         for f in ["snapshot.5.gz", "snapshot.5.snappy"] {
-            assert_eq!(read_snapshot(&dir.join(f)).unwrap(), body, "{f}");
+            assert_eq!(&read_snapshot(&dir.join(f)).unwrap()[..], &body[..], "{f}");
         }
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -57,6 +57,12 @@ fn zeros(b: &[u8]) -> bool {
 
 /// Decodes a whole log file held in memory. Never panics on any input.
 pub fn scan(bytes: &[u8]) -> LogScan {
+    scan_after(bytes, i64::MIN)
+}
+
+/// Like [`scan`], but entries with zxid `<= after` (already in the loaded snapshot) are
+/// only framed, not checksummed or decoded, and not returned.
+pub fn scan_after(bytes: &[u8], after: i64) -> LogScan {
     if bytes.len() < HEADER_LEN {
         let reason = format!("file is {} bytes, shorter than its header", bytes.len());
         return LogScan {
@@ -133,6 +139,14 @@ pub fn scan(bytes: &[u8]) -> LogScan {
         let entry = &rest[RECORD_HEAD..RECORD_HEAD + len];
         if rest[RECORD_HEAD + len] != LOG_RECORD_END {
             break bad(ext, "record not followed by the 0x42 end marker".into());
+        }
+        // TxnHeader: clientId (8), cxid (4), zxid (8).
+        if let Some(z) = entry.get(12..20) {
+            let z = i64::from_be_bytes(z.try_into().unwrap_or([0; 8]));
+            if z <= after {
+                p = ext;
+                continue;
+            }
         }
         if crc != adler32(entry) as i64 {
             break LogEnd::Corrupt {

@@ -14,8 +14,7 @@ use crate::persist::logfile::{self, LogEnd, HEADER_LEN};
 use crate::persist::snapshot::{self, SnapSink};
 use crate::persist::{files, PersistError};
 use crate::processor::apply::{Applier, Trigger, TxnResult};
-use crate::tree::{split_path, DataTree, Node};
-use bytes::Bytes;
+use crate::tree::{split_path, DataTree, Node, NodeId, ROOT};
 use jute::data::{Acl, StatPersisted};
 use jute::txn::{TxnBody, TxnEntry};
 use jute::{Code, OpCode};
@@ -76,6 +75,36 @@ struct TreeSink {
     tree: DataTree,
     sessions: HashMap<i64, u32>,
     unknown_acls: u64,
+    /// Ids of the last node inserted and its ancestors, with their path lengths: nodes
+    /// arrive in depth-first order, so a node's parent is on this chain and needs no
+    /// lookup from the root.
+    chain: Vec<(usize, NodeId)>,
+    /// Path of the last node inserted (`""` for the root).
+    last: String,
+}
+
+impl TreeSink {
+    fn new() -> TreeSink {
+        TreeSink {
+            tree: DataTree::empty(),
+            sessions: HashMap::new(),
+            unknown_acls: 0,
+            chain: Vec::new(),
+            last: String::new(),
+        }
+    }
+
+    /// The id of `parent` (a path prefix ending before the node's last '/').
+    fn parent_id(&mut self, parent: &str) -> Option<NodeId> {
+        while let Some(&(len, id)) = self.chain.last() {
+            if len == parent.len() && self.last.as_bytes().get(..len) == Some(parent.as_bytes()) {
+                return Some(id);
+            }
+            self.chain.pop();
+        }
+        self.tree
+            .lookup(if parent.is_empty() { "/" } else { parent })
+    }
 }
 
 impl SnapSink for TreeSink {
@@ -87,20 +116,11 @@ impl SnapSink for TreeSink {
     }
     fn node(
         &mut self,
-        path: String,
-        data: Option<Bytes>,
+        path: &str,
+        data: Option<&[u8]>,
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String> {
-        let path = if path.is_empty() { "/" } else { path.as_str() };
-        if path != "/" {
-            let Some((parent, name)) = split_path(path) else {
-                return Err(format!("invalid node path {path:?}"));
-            };
-            if name.is_empty() || self.tree.get(parent).is_none() {
-                return Err(format!("node {path} comes before its parent {parent}"));
-            }
-        }
         if acl != OPEN_ACL_ID {
             if self.tree.acls.get(acl).is_empty() {
                 self.unknown_acls += 1;
@@ -108,12 +128,27 @@ impl SnapSink for TreeSink {
                 self.tree.acls.add_ref(acl);
             }
         }
-        if !self
-            .tree
-            .insert_raw(path, Node::new(data.as_deref(), acl, stat))
-        {
-            return Err(format!("node {path} comes before its parent"));
+        let node = Node::new(data, acl, stat);
+        let id = if path.is_empty() || path == "/" {
+            self.tree.insert_raw("/", node);
+            ROOT
+        } else {
+            let Some(cut) = path.rfind('/') else {
+                return Err(format!("invalid node path {path:?}"));
+            };
+            let parent = &path[..cut];
+            let Some(parent_id) = self.parent_id(parent) else {
+                return Err(format!("node {path} comes before its parent {parent}"));
+            };
+            self.tree
+                .insert_new_child(parent_id, path, node)
+                .ok_or_else(|| format!("invalid node path {path:?}"))?
+        };
+        self.last.clear();
+        if id != ROOT {
+            self.last.push_str(path);
         }
+        self.chain.push((self.last.len(), id));
         Ok(())
     }
 }
@@ -141,11 +176,7 @@ pub fn load_snapshot_digest(
             "incomplete snapshot (does not end with the seal)",
         ));
     }
-    let mut sink = TreeSink {
-        tree: DataTree::empty(),
-        sessions: HashMap::new(),
-        unknown_acls: 0,
-    };
+    let mut sink = TreeSink::new();
     let trailer =
         snapshot::read(&bytes, &mut sink).map_err(|(o, m)| PersistError::at(path, o, m))?;
     if sink.tree.get("/").is_none() {
@@ -339,8 +370,8 @@ pub fn replay(
     let mut count = 0u64;
     for (idx, (_, path)) in logs.iter().enumerate().skip(from) {
         let is_last = idx + 1 == logs.len();
-        let bytes = fs::read(path).map_err(|e| PersistError::io(path, e))?;
-        let scan = logfile::scan(&bytes);
+        let bytes = files::map(path).map_err(|e| PersistError::io(path, e))?;
+        let scan = logfile::scan_after(&bytes, last);
         drop(bytes);
         for (off, e) in &scan.entries {
             let z = e.header.zxid;

@@ -29,10 +29,10 @@
 use crate::acl::OPEN_ACL_ID;
 use crate::persist::files;
 use crate::tree::{DataTree, NodeId, ROOT};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use jute::codec::decode_prefix;
 use jute::data::{Acl, StatPersisted};
-use jute::file::{adler32, FileHeader};
+use jute::file::FileHeader;
 use jute::Codec;
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -52,8 +52,8 @@ pub trait SnapSink {
     /// A node; `path` is `""` for the root. An `Err` aborts reading.
     fn node(
         &mut self,
-        path: String,
-        data: Option<Bytes>,
+        path: &str,
+        data: Option<&[u8]>,
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String>;
@@ -103,16 +103,21 @@ pub fn read(bytes: &[u8], sink: &mut dyn SnapSink) -> Result<Trailer, (u64, Stri
     }
     loop {
         let at = off(i);
-        let path = get!(String, "node path");
+        let (path, rest) = str_ref(i).map_err(|e| (at, format!("node path: {e}")))?;
+        i = rest;
         if path == "/" {
             break;
         }
-        let data = get!(Option<Bytes>, "node data");
+        let (data, rest) = jute::codec::buffer_ref(i)
+            .map(|(r, d)| (d, r))
+            .map_err(|e| (off(i), format!("node data: {}", jute::codec::finish_err(e))))?;
+        i = rest;
         let acl = get!(i64, "node ACL id");
         let stat = get!(StatPersisted, "node stat");
         sink.node(path, data, acl, stat).map_err(|e| (at, e))?;
     }
-    check_seal(bytes, &mut i)?;
+    let mut sum = RunningAdler::default();
+    check_seal(bytes, &mut i, &mut sum)?;
     let mut t = Trailer::default();
     if i.is_empty() {
         return Ok(t);
@@ -126,12 +131,12 @@ pub fn read(bytes: &[u8], sink: &mut dyn SnapSink) -> Result<Trailer, (u64, Stri
         u64::from_str_radix(&hex, 16).unwrap_or(0) as i64
     };
     t.digest = Some((zxid, version, digest));
-    check_seal(bytes, &mut i)?;
+    check_seal(bytes, &mut i, &mut sum)?;
     if i.is_empty() {
         return Ok(t);
     }
     t.last_zxid = Some(get!(i64, "last processed zxid"));
-    check_seal(bytes, &mut i)?;
+    check_seal(bytes, &mut i, &mut sum)?;
     if !i.is_empty() {
         return Err((
             off(i),
@@ -141,11 +146,29 @@ pub fn read(bytes: &[u8], sink: &mut dyn SnapSink) -> Result<Trailer, (u64, Stri
     Ok(t)
 }
 
+/// A snapshot-node path as a borrowed, UTF-8-checked string.
+fn str_ref(i: &[u8]) -> Result<(&str, &[u8]), String> {
+    let (rest, b) =
+        jute::codec::buffer_ref(i).map_err(|e| jute::codec::finish_err(e).to_string())?;
+    let s =
+        std::str::from_utf8(b.unwrap_or_default()).map_err(|_| "path is not UTF-8".to_string())?;
+    Ok((s, rest))
+}
+
+/// Adler-32 of the file so far, extended as each seal is checked (one pass in all).
+#[derive(Default)]
+struct RunningAdler {
+    sum: adler::Adler32,
+    upto: usize,
+}
+
 /// Checks `long adler32(bytes before it)` followed by the string "/".
-fn check_seal(bytes: &[u8], i: &mut &[u8]) -> Result<(), (u64, String)> {
+fn check_seal(bytes: &[u8], i: &mut &[u8], run: &mut RunningAdler) -> Result<(), (u64, String)> {
     let at = bytes.len() - i.len();
     let (seal, rest) = decode_prefix::<i64>(i).map_err(|e| (at as u64, format!("seal: {e}")))?;
-    let want = adler32(&bytes[..at]) as i64;
+    run.sum.write_slice(&bytes[run.upto..at]);
+    run.upto = at;
+    let want = run.sum.checksum() as i64;
     if seal != want {
         return Err((
             at as u64,
@@ -157,6 +180,8 @@ fn check_seal(bytes: &[u8], i: &mut &[u8]) -> Result<(), (u64, String)> {
     if slash != "/" {
         return Err((at as u64 + 8, "seal not followed by \"/\"".into()));
     }
+    run.sum.write_slice(&bytes[at..at + 13]);
+    run.upto = at + 13;
     *i = rest;
     Ok(())
 }
