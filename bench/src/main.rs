@@ -40,6 +40,18 @@ enum Cmd {
     Load(LoadArgs),
     /// Every workload very briefly against rzk; non-zero exit on any failure.
     Smoke(SmokeArgs),
+    /// Tables (and optionally the plot) from the JSON lines of an earlier run.
+    Report(ReportArgs),
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// JSON-lines file written by `run --json-out`.
+    #[arg(long)]
+    from: PathBuf,
+    /// Write the throughput-vs-connections plot (SVG) here.
+    #[arg(long)]
+    plot: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -128,6 +140,7 @@ fn main() {
             Cmd::Run(a) => cmd_run(a).await,
             Cmd::Load(a) => cmd_load(a).await,
             Cmd::Smoke(a) => cmd_smoke(a).await,
+            Cmd::Report(a) => cmd_report(a),
         }
     });
     std::process::exit(code);
@@ -296,6 +309,35 @@ async fn cmd_run(a: RunArgs) -> i32 {
             1
         }
     }
+}
+
+fn plot_title() -> String {
+    format!(
+        "closed-loop throughput, {} cores shared with the client",
+        procfs::ncpus()
+    )
+}
+
+fn cmd_report(a: ReportArgs) -> i32 {
+    let text = match std::fs::read_to_string(&a.from) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("rzk-bench: {}: {e}", a.from.display());
+            return 1;
+        }
+    };
+    let recs: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    print_tables(&recs);
+    if let Some(p) = &a.plot {
+        if let Err(e) = std::fs::write(p, report::svg_plot(&recs, &plot_title())) {
+            eprintln!("rzk-bench: {}: {e}", p.display());
+            return 1;
+        }
+    }
+    0
 }
 
 async fn cmd_load(a: LoadArgs) -> i32 {

@@ -267,9 +267,17 @@ pub fn svg_plot(recs: &[Value], title: &str) -> String {
     let (w, h, l, rgt, top, bot) = (720.0, 440.0, 80.0, 200.0, 40.0, 50.0);
     let xs: Vec<f64> = series.values().flatten().map(|p| p.0).collect();
     let xmax = xs.iter().cloned().fold(2.0, f64::max);
-    let ymax = series.values().flatten().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+    // Log y axis, whole decades, so a 10x gap between the servers stays readable.
+    let ys = series.values().flatten().map(|p| p.1.max(1.0));
+    let ymax = 10f64.powf(ys.clone().fold(1.0, f64::max).log10().ceil());
+    let ymin = 10f64
+        .powf(ys.fold(ymax, f64::min).log10().floor())
+        .min(ymax / 10.0);
     let px = |x: f64| l + (x.log2() / xmax.log2()) * (w - l - rgt);
-    let py = |y: f64| h - bot - y / ymax * (h - top - bot);
+    let py = |y: f64| {
+        let t = (y.max(ymin).log10() - ymin.log10()) / (ymax.log10() - ymin.log10());
+        h - bot - t * (h - top - bot)
+    };
     let mut o = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{l}\" y=\"22\" font-size=\"14\">{title}</text>\n"
     );
@@ -296,11 +304,19 @@ pub fn svg_plot(recs: &[Value], title: &str) -> String {
         c *= 2.0;
     }
     let _ = writeln!(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">connections (depth 100, 100 B values)</text>", (l + w - rgt) / 2.0, h - 12.0);
-    for i in 0..=5 {
-        let y = ymax * i as f64 / 5.0;
-        let _ = writeln!(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{:.0}</text><line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>", l - 6.0, py(y) + 4.0, y, py(y), w - rgt, py(y));
+    let mut y = ymin;
+    while y <= ymax * 1.001 {
+        let label = if y >= 1e6 {
+            format!("{}M", y / 1e6)
+        } else if y >= 1e3 {
+            format!("{}k", y / 1e3)
+        } else {
+            format!("{y}")
+        };
+        let _ = writeln!(o, "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{label}</text><line x1=\"{l}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>", l - 6.0, py(y) + 4.0, py(y), w - rgt, py(y));
+        y *= 10.0;
     }
-    let _ = writeln!(o, "<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">ops/s</text>", (top + h - bot) / 2.0, (top + h - bot) / 2.0);
+    let _ = writeln!(o, "<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">ops/s (log scale)</text>", (top + h - bot) / 2.0, (top + h - bot) / 2.0);
     for (i, ((server, wl), pts)) in series.iter_mut().enumerate() {
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
         let color = if server == "rzk" {
