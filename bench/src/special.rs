@@ -209,7 +209,12 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
                 watch: true,
             });
             for round in 0..rounds {
+                // Bounded: if the setter gave up, stop waiting after 30 s.
+                let wait_end = Instant::now() + Duration::from_secs(30);
                 while state.borrow().round < round {
+                    if Instant::now() > wait_end {
+                        return;
+                    }
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
                 if !matches!(c.call(&get, t).await, Ok(r) if r.header.err == 0) {
