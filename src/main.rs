@@ -5,6 +5,9 @@ use rzk::config::{jvm_flags_from_env, Config};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "rzk", about = "A drop-in replacement for Apache ZooKeeper")]
 struct Cli {
