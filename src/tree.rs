@@ -164,7 +164,8 @@ impl Node {
         self.blob.len() - self.name_len as usize
     }
 
-    fn name_bytes(&self) -> &[u8] {
+    /// The name as bytes (no UTF-8 check; names are validated when created).
+    pub fn name_bytes(&self) -> &[u8] {
         &self.blob[..self.name_len as usize]
     }
 

@@ -6,7 +6,7 @@
 
 use crate::persist::snapshot::{FuzzyWriter, SnapFile};
 use crate::tree::DataTree;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -24,7 +24,9 @@ const CHUNK_BYTES: usize = 1 << 20;
 const STEP_TIME: Duration = Duration::from_millis(2);
 
 enum SnapMsg {
-    Chunk(Bytes),
+    /// A chunk to write; the buffer comes back (cleared) on the return channel, so a
+    /// snapshot reuses a handful of buffers instead of faulting in fresh pages per chunk.
+    Chunk(BytesMut),
     /// End of the nodes, with the ZxidDigest to write after the seal.
     Finish(Option<(i64, i64)>),
 }
@@ -37,6 +39,7 @@ pub struct SnapJob {
     finished: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     buf: BytesMut,
+    spare: Receiver<BytesMut>,
 }
 
 impl SnapJob {
@@ -52,13 +55,14 @@ impl SnapJob {
         let mut buf = BytesMut::with_capacity(CHUNK_BYTES);
         let writer = FuzzyWriter::begin(tree, sessions, &mut buf);
         let (tx, rx) = channel();
+        let (spare_tx, spare) = channel();
         let inflight = Arc::new(AtomicUsize::new(0));
         let finished = Arc::new(AtomicBool::new(false));
         let zxid = writer.zxid();
         let (i2, f2) = (inflight.clone(), finished.clone());
         let thread = std::thread::Builder::new()
             .name("rzk-snapshot".into())
-            .spawn(move || write_thread(dir, zxid, rx, i2, f2, wake, fsync))?;
+            .spawn(move || write_thread(dir, zxid, rx, spare_tx, i2, f2, wake, fsync))?;
         let mut job = SnapJob {
             writer,
             tx: Some(tx),
@@ -66,6 +70,7 @@ impl SnapJob {
             finished,
             thread: Some(thread),
             buf,
+            spare,
         };
         job.send_buf();
         Ok(job)
@@ -80,7 +85,11 @@ impl SnapJob {
         if self.buf.is_empty() {
             return;
         }
-        let chunk = self.buf.split().freeze();
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| BytesMut::with_capacity(CHUNK_BYTES));
+        let chunk = std::mem::replace(&mut self.buf, next);
         if let Some(tx) = &self.tx {
             self.inflight.fetch_add(1, Ordering::AcqRel);
             if tx.send(SnapMsg::Chunk(chunk)).is_err() {
@@ -120,10 +129,12 @@ impl SnapJob {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_thread(
     dir: PathBuf,
     zxid: i64,
     rx: Receiver<SnapMsg>,
+    spare: Sender<BytesMut>,
     inflight: Arc<AtomicUsize>,
     finished: Arc<AtomicBool>,
     wake: UnboundedSender<i64>,
@@ -141,7 +152,7 @@ fn write_thread(
     let mut complete = false;
     while let Ok(msg) = rx.recv() {
         match msg {
-            SnapMsg::Chunk(c) => {
+            SnapMsg::Chunk(mut c) => {
                 if let Some(f) = file.as_mut() {
                     if let Err(e) = f.write(&c) {
                         error!(zxid = format_args!("0x{zxid:x}"), error = %e, "snapshot write failed; snapshot skipped");
@@ -151,6 +162,8 @@ fn write_thread(
                     }
                 }
                 bytes += c.len() as u64;
+                c.clear();
+                let _ = spare.send(c);
                 inflight.fetch_sub(1, Ordering::AcqRel);
                 let _ = wake.send(0);
             }

@@ -203,7 +203,7 @@ pub struct FuzzyWriter {
     zxid: i64,
     stack: Vec<(NodeId, usize)>,
     /// Path of the node written last (the root is `""`).
-    path: String,
+    path: Vec<u8>,
     acl_ids: HashSet<i64>,
     nodes: u64,
     done: bool,
@@ -239,7 +239,7 @@ impl FuzzyWriter {
         FuzzyWriter {
             zxid: tree.last_processed_zxid,
             stack: vec![(ROOT, 0)],
-            path: String::new(),
+            path: Vec::new(),
             acl_ids,
             nodes: 0,
             done: false,
@@ -295,10 +295,11 @@ impl FuzzyWriter {
             }
             self.path.truncate(parent_len);
             if !root {
-                self.path.push('/');
-                self.path.push_str(node.name());
+                self.path.push(b'/');
+                self.path.extend_from_slice(node.name_bytes());
             }
-            put_str(out, &self.path);
+            out.put_i32(self.path.len() as i32);
+            out.put_slice(&self.path);
             match node.data() {
                 Some(d) => {
                     out.put_i32(d.len() as i32);
