@@ -12,6 +12,7 @@ mod procfs;
 mod report;
 mod runner;
 mod server;
+mod snap;
 mod special;
 mod workload;
 
@@ -386,7 +387,13 @@ fn smoke_problem(r: &Value) -> Option<String> {
         "cload" => n("ops") > 0.0 && n("errors") == 0.0,
         "churn" => n("sessions") > 0.0 && n("errors") == 0.0,
         "fanout" => n("watchers") > 0.0 && n("missed") == 0.0 && r["median_last_us"].is_u64(),
-        "memory" => n("created") == n("znodes") && n("errors") == 0.0 && n("rss_after") > 0.0,
+        "memory" => {
+            n("created") == n("znodes")
+                && n("errors") == 0.0
+                && n("rss_after") > 0.0
+                && n("snapshot_bytes") > 0.0
+                && n("snapshot_secs") >= 0.0
+        }
         "restart" => n("secs_to_first_read") > 0.0 && r["data_intact"] == Value::Bool(true),
         _ => false,
     };

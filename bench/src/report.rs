@@ -147,6 +147,30 @@ pub fn other_table(recs: &[Value]) -> String {
         1.0 / 1048576.0,
     );
     add(
+        "snapshot of the full tree (after restart): size, MB",
+        "memory",
+        "snapshot_bytes",
+        1.0 / 1048576.0,
+    );
+    add(
+        "snapshot: bytes per znode",
+        "memory",
+        "snapshot_bytes_per_znode",
+        1.0,
+    );
+    add(
+        "snapshot: write time (file appears → complete), s",
+        "memory",
+        "snapshot_secs",
+        1.0,
+    );
+    add(
+        "snapshot: write time the server reports (rzk log, ZK mntr), s",
+        "memory",
+        "snapshot_server_ms",
+        1e-3,
+    );
+    add(
         "restart with the znodes: spawn → first read, s",
         "restart",
         "secs_to_first_read",

@@ -6,6 +6,7 @@ use crate::cclient;
 use crate::load::{self, Spec, Tally};
 use crate::procfs;
 use crate::server::{Kind, Server};
+use crate::snap;
 use crate::special;
 use crate::workload::{self, Mix, KEYS, KIDS};
 use bytes::Bytes;
@@ -334,7 +335,9 @@ pub async fn run_server(
     Ok(())
 }
 
-/// RSS before/after `n` znodes of 100 B, then a timed restart on that dataDir.
+/// RSS before/after `n` znodes of 100 B, then a timed restart on that dataDir, then the
+/// size and write time of a snapshot of the full tree (forced by setData txns; the server
+/// runs with `snapCount` = n/10 within 1,000–100,000, so at most that many are needed).
 async fn memory(
     kind: Kind,
     root: &std::path::Path,
@@ -343,6 +346,9 @@ async fn memory(
     sink: &mut Sink,
 ) -> Result<(), String> {
     let mut srv = Server::new(kind, root, &format!("mem-{}", std::process::id()), rzk_bin)
+        .map_err(|e| e.to_string())?;
+    let snap_count = (n / 10).clamp(1000, 100_000);
+    srv.add_cfg(&format!("snapCount={snap_count}"))
         .map_err(|e| e.to_string())?;
     srv.start(Duration::from_secs(120))
         .await
@@ -380,13 +386,50 @@ async fn memory(
         Ok(_) => exists(&srv.addr(), &path(n - 1)).await,
         Err(_) => false,
     };
+    let snap = match &restart {
+        Ok(_) => {
+            let (addr, keys) = (srv.addr(), n.clamp(1, 1000));
+            let value = Bytes::from(vec![b'w'; 100]);
+            let set: Rc<dyn Fn(usize) -> jute::Request> = Rc::new(move |i| {
+                jute::Request::SetData(jute::proto::SetDataRequest {
+                    path: path(i % keys),
+                    data: Some(value.clone()),
+                    version: -1,
+                })
+            });
+            let pump = move |stop| async move {
+                let t = Duration::from_secs(300);
+                special::pipeline(&addr, 3 * snap_count, 8, 100, set, stop, t)
+                    .await
+                    .created
+            };
+            let dir = srv.dir.join("data").join("version-2");
+            let m0 = snap::mntr_times(&srv.addr());
+            let r = snap::measure(&dir, &srv.pid_str(), pump, Duration::from_secs(600)).await;
+            (r, m0.zip(snap::mntr_times(&srv.addr())))
+        }
+        Err(_) => (Err("no restart".into()), None),
+    };
+    // The server's own figure: mntr's snapshottime (ZooKeeper) or its log line (rzk).
+    let server_ms = match snap {
+        (_, Some(((s0, c0), (s1, c1)))) if c1 > c0 => Some((s1 - s0) / (c1 - c0)),
+        (Ok(_), _) => snap::logged_ms(&srv.dir).map(|ms| ms as f64),
+        _ => None,
+    };
+    let (snap, snap_ok) = (&snap.0, snap.0.as_ref().ok());
     sink.emit(
         json!({"kind": "memory", "server": kind.name(), "znodes": n, "created": f.created,
         "existed": f.existed, "errors": f.errors, "fill_secs": f.secs,
         "create_per_sec": f.created as f64 / f.secs.max(1e-3),
         "rss_before": rss0, "rss_after": rss1,
         "bytes_per_znode": (rss1 as f64 - rss0 as f64) / n.max(1) as f64,
-        "data_dir_bytes": disk, "loadavg": procfs::loadavg()}),
+        "data_dir_bytes": disk, "snap_count": snap_count,
+        "snapshot_bytes": snap_ok.map(|s| s.bytes),
+        "snapshot_bytes_per_znode": snap_ok.map(|s| s.bytes as f64 / n.max(1) as f64),
+        "snapshot_secs": snap_ok.map(|s| s.secs), "snapshot_file": snap_ok.map(|s| &s.name),
+        "snapshot_txns": snap_ok.map(|s| s.txns),
+        "snapshot_server_ms": server_ms,
+        "snapshot_error": snap.as_ref().err(), "loadavg": procfs::loadavg()}),
     );
     sink.emit(
         json!({"kind": "restart", "server": kind.name(), "znodes": n,

@@ -84,6 +84,15 @@ impl Server {
         })
     }
 
+    /// Appends `line` (e.g. `snapCount=1000`) to zoo.cfg; takes effect at the next start.
+    pub fn add_cfg(&self, line: &str) -> io::Result<()> {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("zoo.cfg"))?;
+        writeln!(f, "{line}")
+    }
+
     /// `127.0.0.1:port`.
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hdrhistogram::Histogram;
 use jute::proto::{PathWatchRequest, SetDataRequest};
 use jute::{Code, Request};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::rc::Rc;
@@ -38,13 +38,37 @@ pub async fn fill(
     value: Bytes,
     timeout: Duration,
 ) -> Filled {
+    let req = Rc::new(move |i| create_req(path(i), value.clone()));
+    pipeline(
+        addr,
+        n,
+        conns,
+        depth,
+        req,
+        Rc::new(Cell::new(false)),
+        timeout,
+    )
+    .await
+}
+
+/// Sends `req(i)` for i in 0..n over `conns` connections keeping `depth` outstanding on
+/// each, until all are answered, `stop` is set (outstanding replies are still read) or
+/// `timeout` passes. Replies with error 0 count as `created`.
+pub async fn pipeline(
+    addr: &str,
+    n: usize,
+    conns: usize,
+    depth: usize,
+    req: Rc<dyn Fn(usize) -> Request>,
+    stop: Rc<Cell<bool>>,
+    timeout: Duration,
+) -> Filled {
     let t0 = Instant::now();
     let deadline = t0 + timeout;
     let total = Rc::new(RefCell::new(Filled::default()));
     let mut tasks = Vec::new();
     for k in 0..conns.max(1) {
-        let (path, value, total, addr) =
-            (path.clone(), value.clone(), total.clone(), addr.to_string());
+        let (req, stop, total, addr) = (req.clone(), stop.clone(), total.clone(), addr.to_string());
         let conns = conns.max(1);
         tasks.push(tokio::task::spawn_local(async move {
             let mut f = Filled::default();
@@ -56,8 +80,8 @@ pub async fn fill(
             let mut inflight = VecDeque::new();
             let mut replies = Vec::new();
             while Instant::now() < deadline {
-                while inflight.len() < depth && next < n {
-                    inflight.push_back(c.writer.queue(&create_req(path(next), value.clone())));
+                while inflight.len() < depth && next < n && !stop.get() {
+                    inflight.push_back(c.writer.queue(&req(next)));
                     next += conns;
                 }
                 if inflight.is_empty() || c.writer.flush().await.is_err() {
@@ -80,7 +104,7 @@ pub async fn fill(
                     }
                 }
             }
-            f.errors += inflight.len() as u64 + (next < n) as u64;
+            f.errors += inflight.len() as u64 + (next < n && !stop.get()) as u64;
             let mut t = total.borrow_mut();
             t.created += f.created;
             t.existed += f.existed;

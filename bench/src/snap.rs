@@ -1,0 +1,188 @@
+//! Snapshot size and time (part of the memory test): drive txns until the server starts a
+//! new snapshot in `<dataDir>/version-2/`, then time it from the new file's appearance to
+//! its completion. Complete = no temporary file left (rzk's `tmp.snapshot.*`, ZooKeeper's
+//! `snapshot.*.tmp` when it syncs; its periodic snapshots are written in place), no snapshot
+//! file open by the server (`/proc/<pid>/fd`) and nothing changed for 1 s. The end time is
+//! when that final state was first seen (polled every 20 ms), so the 1 s wait is not counted.
+
+use std::cell::Cell;
+use std::fs;
+use std::future::Future;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// One measured snapshot.
+#[derive(Debug, Clone)]
+pub struct Snap {
+    /// The newest complete snapshot file (`snapshot.<zxid hex>`).
+    pub name: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// From the new file's first appearance to the state in which it was complete, s.
+    pub secs: f64,
+    /// Txns the pump had answered when it stopped.
+    pub txns: u64,
+}
+
+/// Snapshot files (name, size), sorted, and whether the server has one of them open.
+type State = (Vec<(String, u64)>, bool);
+
+fn is_snap(name: &str) -> bool {
+    name.starts_with("snapshot.") || name.starts_with("tmp.snapshot.")
+}
+
+fn in_progress(name: &str) -> bool {
+    name.starts_with("tmp.") || name.ends_with(".tmp")
+}
+
+fn scan(dir: &Path, pid: &str) -> State {
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            is_snap(&n).then(|| (n, e.metadata().map(|m| m.len()).unwrap_or(0)))
+        })
+        .collect();
+    files.sort();
+    let open = fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| fs::read_link(e.path()).ok())
+        .any(|t| {
+            t.parent() == Some(dir) && t.file_name().is_some_and(|n| is_snap(&n.to_string_lossy()))
+        });
+    (files, open)
+}
+
+/// Polls until nothing is in progress and the state has not changed for 1 s (bounded by
+/// `deadline`); returns that state and when it was first seen.
+async fn settle(dir: &Path, pid: &str, deadline: Instant) -> Option<(State, Instant)> {
+    let (mut last, mut since) = (scan(dir, pid), Instant::now());
+    loop {
+        let quiet = !last.1 && !last.0.iter().any(|(n, _)| in_progress(n));
+        if quiet && since.elapsed() >= Duration::from_secs(1) {
+            return Some((last, since));
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = scan(dir, pid);
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+    }
+}
+
+/// In `dir` (a `version-2` directory) of the server `pid`: waits for any snapshot in
+/// progress to finish, runs `pump` (which must send txns until its flag is set and return
+/// how many were answered) until a new snapshot file appears, and measures that snapshot.
+/// Everything is bounded by `timeout`.
+pub async fn measure<F, Fut>(
+    dir: &Path,
+    pid: &str,
+    pump: F,
+    timeout: Duration,
+) -> Result<Snap, String>
+where
+    F: FnOnce(Rc<Cell<bool>>) -> Fut,
+    Fut: Future<Output = u64> + 'static,
+{
+    let deadline = Instant::now() + timeout;
+    let dir = fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let ((before, _), _) = settle(&dir, pid, deadline)
+        .await
+        .ok_or("a snapshot in progress did not finish")?;
+    let stop = Rc::new(Cell::new(false));
+    let task = tokio::task::spawn_local(pump(stop.clone()));
+    let mut pump_done: Option<Instant> = None;
+    let appeared = loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (files, _) = scan(&dir, pid);
+        if files.iter().any(|f| !before.iter().any(|b| b.0 == f.0)) {
+            break Some(Instant::now());
+        }
+        if task.is_finished() {
+            pump_done.get_or_insert_with(Instant::now);
+        }
+        let gave_up = pump_done.is_some_and(|t| t.elapsed() > Duration::from_secs(5));
+        if Instant::now() > deadline || gave_up {
+            break None;
+        }
+    };
+    stop.set(true);
+    let settled = match appeared {
+        Some(_) => settle(&dir, pid, deadline).await,
+        None => None,
+    };
+    let txns = task.await.unwrap_or(0);
+    let appeared = appeared.ok_or(format!("no new snapshot after {txns} txns"))?;
+    let ((files, _), done) = settled.ok_or("the new snapshot did not complete")?;
+    let zxid = |n: &str| i64::from_str_radix(n.strip_prefix("snapshot.")?, 16).ok();
+    let (name, bytes) = files
+        .into_iter()
+        .filter_map(|f| zxid(&f.0).map(|z| (z, f)))
+        .max()
+        .map(|(_, f)| f)
+        .filter(|f| !before.contains(f))
+        .ok_or("no new complete snapshot")?;
+    Ok(Snap {
+        name,
+        bytes,
+        secs: (done - appeared).as_secs_f64(),
+        txns,
+    })
+}
+
+/// The server's own snapshot-time counters from `mntr` (`zk_sum_snapshottime` ms,
+/// `zk_cnt_snapshottime`), if it reports them.
+pub fn mntr_times(addr: &str) -> Option<(f64, f64)> {
+    let text = crate::server::four_letter(addr, "mntr").ok()?;
+    let get = |k: &str| {
+        let l = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(k))?;
+        l.split_whitespace().nth(1)?.parse::<f64>().ok()
+    };
+    Some((get("zk_sum_snapshottime")?, get("zk_cnt_snapshottime")?))
+}
+
+/// The last snapshot time the server logged in `server_dir` (rzk: `snapshot written …
+/// ms=N`, ZooKeeper: `Snapshot taken in N ms`), in ms.
+pub fn logged_ms(server_dir: &Path) -> Option<u64> {
+    let mut last = None;
+    for f in ["server.out", "zookeeper.log"] {
+        let text = fs::read_to_string(server_dir.join(f)).unwrap_or_default();
+        for line in text.lines().map(strip_ansi) {
+            let line = line.as_str();
+            let digits = |s: &str| s.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok();
+            if line.contains("snapshot written") {
+                last = line
+                    .rsplit_once("ms=")
+                    .and_then(|(_, r)| digits(r))
+                    .or(last);
+            } else if let Some((_, r)) = line.split_once("Snapshot taken in ") {
+                last = digits(r).or(last);
+            }
+        }
+    }
+    last
+}
+
+/// `s` without ANSI escape sequences (`ESC [ … letter`), as a log written with colours has.
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
