@@ -114,8 +114,18 @@ pub type NodeId = u32;
 /// The root's id.
 pub const ROOT: NodeId = 0;
 
-/// A node's children: ids hashed by the child's name.
-type Children = HashTable<NodeId>;
+/// A node's children: ids with a 32-bit hash of the child's name, so a growing table
+/// rehashes without touching the children themselves.
+type Children = HashTable<(NodeId, u32)>;
+
+/// The table hash for a stored 32-bit name hash (hashbrown wants well-spread u64s).
+fn spread(h32: u32) -> u64 {
+    (h32 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Nodes per slab chunk: the slab grows by chunks, never by copying all nodes.
+const CHUNK_BITS: u32 = 12;
+const CHUNK_LEN: usize = 1 << CHUNK_BITS;
 
 /// One znode.
 #[derive(Debug)]
@@ -236,7 +246,9 @@ pub fn split_path(path: &str) -> Option<(&str, &str)> {
 /// All znodes and their indexes.
 #[derive(Debug)]
 pub struct DataTree {
-    slab: Vec<Option<Node>>,
+    slab: Vec<Box<[Option<Node>]>>,
+    /// Ids below this have been handed out at least once.
+    next: NodeId,
     free: Vec<NodeId>,
     count: usize,
     hasher: foldhash::fast::RandomState,
@@ -301,6 +313,7 @@ impl DataTree {
     pub fn empty() -> DataTree {
         DataTree {
             slab: Vec::new(),
+            next: 0,
             free: Vec::new(),
             count: 0,
             hasher: foldhash::fast::RandomState::default(),
@@ -340,26 +353,47 @@ impl DataTree {
     // ---------------------------------------------------------------- slab and lookup
 
     fn node(&self, id: NodeId) -> Option<&Node> {
-        self.slab.get(id as usize).and_then(|n| n.as_ref())
+        self.slot(id).and_then(|n| n.as_ref())
     }
 
     fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
-        self.slab.get_mut(id as usize).and_then(|n| n.as_mut())
+        self.slot_mut(id).and_then(|n| n.as_mut())
     }
 
-    fn hash(&self, name: &[u8]) -> u64 {
-        self.hasher.hash_one(name)
+    fn slot(&self, id: NodeId) -> Option<&Option<Node>> {
+        self.slab
+            .get((id >> CHUNK_BITS) as usize)?
+            .get(id as usize & (CHUNK_LEN - 1))
+    }
+
+    fn slot_mut(&mut self, id: NodeId) -> Option<&mut Option<Node>> {
+        self.slab
+            .get_mut((id >> CHUNK_BITS) as usize)?
+            .get_mut(id as usize & (CHUNK_LEN - 1))
+    }
+
+    /// Makes slot `id` exist (a new chunk when needed).
+    fn ensure_slot(&mut self, id: NodeId) {
+        while self.slab.len() <= (id >> CHUNK_BITS) as usize {
+            self.slab.push((0..CHUNK_LEN).map(|_| None).collect());
+        }
+    }
+
+    fn hash(&self, name: &[u8]) -> u32 {
+        self.hasher.hash_one(name) as u32
     }
 
     fn child_id(&self, parent: NodeId, name: &str) -> Option<NodeId> {
         let table = self.node(parent)?.children.as_ref()?;
         let h = self.hash(name.as_bytes());
         table
-            .find(h, |&c| {
-                self.node(c)
-                    .is_some_and(|n| n.name_bytes() == name.as_bytes())
+            .find(spread(h), |&(c, hc)| {
+                hc == h
+                    && self
+                        .node(c)
+                        .is_some_and(|n| n.name_bytes() == name.as_bytes())
             })
-            .copied()
+            .map(|&(c, _)| c)
     }
 
     /// Resolves a path; `""` aliases the root, as in ZooKeeper.
@@ -392,21 +426,23 @@ impl DataTree {
 
     /// Ids of a node's children, in no particular order.
     pub fn child_ids<'a>(&'a self, node: &'a Node) -> impl Iterator<Item = NodeId> + 'a {
-        node.children.iter().flat_map(|t| t.iter().copied())
+        node.children.iter().flat_map(|t| t.iter().map(|&(c, _)| c))
     }
 
     fn alloc(&mut self, node: Node) -> NodeId {
         self.count += 1;
-        match self.free.pop() {
-            Some(id) => {
-                self.slab[id as usize] = Some(node);
-                id
-            }
+        let id = match self.free.pop() {
+            Some(id) => id,
             None => {
-                self.slab.push(Some(node));
-                (self.slab.len() - 1) as NodeId
+                self.next += 1;
+                self.next - 1
             }
+        };
+        self.ensure_slot(id);
+        if let Some(slot) = self.slot_mut(id) {
+            *slot = Some(node);
         }
+        id
     }
 
     /// Links `child` (already in the slab, named) under `parent`.
@@ -420,9 +456,7 @@ impl DataTree {
         else {
             return;
         };
-        table.insert_unique(name_hash, child, |&c| {
-            self.node(c).map_or(0, |n| self.hash(n.name_bytes()))
-        });
+        table.insert_unique(spread(name_hash), (child, name_hash), |&(_, h)| spread(h));
         if let Some(p) = self.node_mut(parent) {
             p.children = Some(table);
         }
@@ -439,7 +473,7 @@ impl DataTree {
         let Some(table) = p.children.as_mut() else {
             return;
         };
-        if let Ok(e) = table.find_entry(name_hash, |&c| c == child) {
+        if let Ok(e) = table.find_entry(spread(name_hash), |&(c, _)| c == child) {
             e.remove();
         }
         if table.is_empty() {
@@ -462,15 +496,16 @@ impl DataTree {
             return self.insert_child(parent, path, node).is_some();
         }
         node.set_name("");
-        if let Some(old) = self.slab.get_mut(ROOT as usize).and_then(|s| s.take()) {
+        if let Some(old) = self.slot_mut(ROOT).and_then(|s| s.take()) {
             self.count -= 1;
             self.sub_digest("/", &old);
             node.children = old.children;
         }
-        if self.slab.is_empty() {
-            self.slab.push(None);
+        self.ensure_slot(ROOT);
+        self.next = self.next.max(ROOT + 1);
+        if let Some(slot) = self.slot_mut(ROOT) {
+            *slot = Some(node);
         }
-        self.slab[ROOT as usize] = Some(node);
         self.count += 1;
         self.account(ROOT, path)
     }
@@ -653,7 +688,7 @@ impl DataTree {
     /// Removes a childless node from the slab and its parent, with its indexes.
     fn remove_leaf(&mut self, path: &str, parent: NodeId, id: NodeId) -> Option<Node> {
         self.unlink(parent, id);
-        let node = self.slab.get_mut(id as usize)?.take()?;
+        let node = self.slot_mut(id)?.take()?;
         self.free.push(id);
         self.count -= 1;
         self.sub_digest(path, &node);
@@ -962,10 +997,10 @@ mod tests {
         for i in 0..100 {
             t.delete(&format!("/n{i}"), 200 + i).unwrap();
         }
-        let slab = t.slab.len();
+        let slab = t.next;
         t.create("/again", None, &Acl::open(), 0, -1, 400, 0)
             .unwrap();
-        assert_eq!(t.slab.len(), slab);
+        assert_eq!(t.next, slab);
         t.delete("/again", 401).unwrap();
         // Only the root's stat changed.
         let root = t.get("/").unwrap();
