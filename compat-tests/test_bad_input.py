@@ -10,6 +10,7 @@ import struct
 import pytest
 
 from harness import rawzk
+from harness.util import read_until_closed
 
 
 def frame(body):
@@ -48,19 +49,7 @@ def outcome(server, payload, handshake):
             n = struct.unpack("!i", s.recv(4, socket.MSG_WAITALL))[0]
             s.recv(n, socket.MSG_WAITALL)
         s.sendall(payload)
-        data, closed = b"", False
-        s.settimeout(3)
-        try:
-            while True:
-                chunk = s.recv(4096)
-                if not chunk:
-                    closed = True
-                    break
-                data += chunk
-        except ConnectionResetError:
-            closed = True
-        except socket.timeout:
-            pass
+        data, closed = read_until_closed(s)
         replies = []
         while len(data) >= 4:
             n = struct.unpack_from("!i", data)[0]

@@ -6,28 +6,11 @@ import struct
 import time
 
 from harness import rawzk
+from harness.util import read_until_closed
 
 
 def frame(body):
     return struct.pack("!i", len(body)) + body
-
-
-def read_all(sock, wait=3.0):
-    """Bytes the server sent and whether it closed, within `wait` seconds."""
-    sock.settimeout(wait)
-    data, closed = b"", False
-    try:
-        while True:
-            chunk = sock.recv(4096)
-            if not chunk:
-                closed = True
-                break
-            data += chunk
-    except ConnectionResetError:
-        closed = True
-    except socket.timeout:
-        pass
-    return data, closed
 
 
 def test_max_client_cnxns_per_address(server_factory):
@@ -60,7 +43,7 @@ def test_client_that_saw_a_newer_zxid_is_refused(reference, target):
     for srv in (reference, target):
         s = socket.create_connection((srv.host, srv.port), timeout=5)
         s.sendall(frame(body))
-        assert read_all(s) == (b"", True), srv.kind
+        assert read_until_closed(s) == (b"", True), srv.kind
         s.close()
 
 
@@ -69,7 +52,7 @@ def test_sasl_packet_without_sasl_configured(reference, target, raw_factory):
     for srv in (reference, target):
         c = raw_factory(srv)
         c._send(struct.pack("!ii", 7, 102) + rawzk.p_buf(b"token"))
-        data, closed = read_all(c.sock, wait=2.0)
+        data, closed = read_until_closed(c.sock, wait=2.0)
         answers.append((data.hex(), closed))
         assert not closed and c.ping() == 0
     assert answers[0] == answers[1]

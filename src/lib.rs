@@ -6,6 +6,7 @@
 
 pub mod acl;
 pub mod admin;
+pub mod clock;
 pub mod config;
 pub mod net;
 pub mod persist;

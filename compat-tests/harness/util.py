@@ -28,3 +28,22 @@ class EventLog:
         wait_until(lambda: len(self.items) >= n, timeout)
         with self.lock:
             return list(self.items)
+
+
+def read_until_closed(sock, wait=3.0):
+    """Bytes a server sends on `sock` within `wait` seconds, and whether it closed."""
+    import socket
+    sock.settimeout(wait)
+    data, closed = b"", False
+    try:
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                closed = True
+                break
+            data += chunk
+    except ConnectionResetError:
+        closed = True
+    except socket.timeout:
+        pass
+    return data, closed

@@ -322,21 +322,27 @@ impl Core {
         }
     }
 
-    fn on_request(&mut self, conn_id: ConnId, xid: i32, req: Request, received: Instant) {
-        let now = self.now_ms();
-        let Some(conn) = self.conns.get_mut(&conn_id) else {
-            return;
-        };
+    /// Counts a request on its connection and returns the connection's session; `None`
+    /// (closing the connection if it has no session yet) when it must be ignored.
+    fn request_session(&mut self, conn_id: ConnId) -> Option<i64> {
+        let conn = self.conns.get_mut(&conn_id)?;
         if conn.closing {
-            return;
+            return None;
         }
         conn.stats.received += 1;
-        let Some(session) = conn.session else {
+        if conn.session.is_none() {
             debug!(
                 conn = conn_id,
                 "request before the session handshake; closing"
             );
             self.close_conn(conn_id);
+        }
+        self.conns.get(&conn_id)?.session
+    }
+
+    fn on_request(&mut self, conn_id: ConnId, xid: i32, req: Request, received: Instant) {
+        let now = self.now_ms();
+        let Some(session) = self.request_session(conn_id) else {
             return;
         };
         if let Request::Auth(a) = req {
@@ -400,15 +406,7 @@ impl Core {
     /// An undecodable request body: a write still takes a zxid as an error txn, a read gets
     /// MarshallingError in its turn, as in ZooKeeper.
     fn on_bad_request(&mut self, conn_id: ConnId, xid: i32, op: OpCode, received: Instant) {
-        let Some(conn) = self.conns.get_mut(&conn_id) else {
-            return;
-        };
-        if conn.closing {
-            return;
-        }
-        conn.stats.received += 1;
-        let Some(session) = conn.session else {
-            self.close_conn(conn_id);
+        let Some(session) = self.request_session(conn_id) else {
             return;
         };
         let code = Code::MarshallingError;
@@ -420,7 +418,7 @@ impl Core {
                 received,
             };
             self.propose_result(Some(conn_id), session, xid, wall_ms(), Err(code), origin);
-        } else if !conn.queue.is_empty() {
+        } else if let Some(conn) = self.conns.get_mut(&conn_id).filter(|c| !c.queue.is_empty()) {
             conn.queue.push_back(Queued::Fail { xid, code });
         } else {
             self.reply_header(conn_id, xid, self.tree.last_processed_zxid, code.code());
