@@ -390,15 +390,8 @@ impl Core {
             };
             if !conn.queue.is_empty() {
                 conn.queue.push_back(Queued::Read { xid, req, received });
-            } else if !live && op != OpCode::Ping {
-                self.reply_header(
-                    conn_id,
-                    xid,
-                    self.tree.last_processed_zxid,
-                    Code::SessionExpired.code(),
-                );
             } else {
-                self.execute_read(conn_id, session, xid, req, received);
+                self.read_or_expired(conn_id, session, xid, req, received);
             }
         }
     }
@@ -639,17 +632,25 @@ impl Core {
                 _ => return,
             };
             let Some(session) = conn.session else { return };
-            let live = self.sessions.is_live(session);
-            if !live && req.opcode() != OpCode::Ping {
-                self.reply_header(
-                    conn_id,
-                    xid,
-                    self.tree.last_processed_zxid,
-                    Code::SessionExpired.code(),
-                );
-            } else {
-                self.execute_read(conn_id, session, xid, req, received);
-            }
+            self.read_or_expired(conn_id, session, xid, req, received);
+        }
+    }
+
+    /// Runs a read now, or answers SessionExpired if its session is closing or gone
+    /// (pings are always answered).
+    fn read_or_expired(
+        &mut self,
+        conn_id: ConnId,
+        session: i64,
+        xid: i32,
+        req: Request,
+        received: Instant,
+    ) {
+        if !self.sessions.is_live(session) && req.opcode() != OpCode::Ping {
+            let zxid = self.tree.last_processed_zxid;
+            self.reply_header(conn_id, xid, zxid, Code::SessionExpired.code());
+        } else {
+            self.execute_read(conn_id, session, xid, req, received);
         }
     }
 
