@@ -8,6 +8,7 @@ pub mod acl;
 pub mod admin;
 pub mod clock;
 pub mod config;
+pub mod fast;
 pub mod net;
 pub mod persist;
 pub mod processor;

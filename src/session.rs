@@ -1,7 +1,8 @@
 //! Sessions: id allocation, passwords, timeouts and expiry in tick-sized buckets, as
 //! ZooKeeper's SessionTrackerImpl/ExpiryQueue do.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::fast::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// A live session.
 #[derive(Debug, Clone)]
@@ -49,7 +50,7 @@ impl SessionTracker {
     /// A tracker allocating ids from `initial_session_id(server_id, now)`.
     pub fn new(server_id: i64, wall_ms: u64, tick_ms: u64) -> SessionTracker {
         SessionTracker {
-            sessions: HashMap::new(),
+            sessions: HashMap::default(),
             buckets: BTreeMap::new(),
             next_id: initial_session_id(server_id, wall_ms),
             tick_ms: tick_ms.max(1),

@@ -2,8 +2,8 @@
 //! connection and a mode, with the 3.8 trigger rules (one-shot standard watches,
 //! persistent watches, persistent-recursive watches on ancestors).
 
+use crate::fast::{HashMap, HashSet};
 use jute::EventType;
-use std::collections::{HashMap, HashSet};
 
 /// A connection, as watches know it.
 pub type ConnId = u64;

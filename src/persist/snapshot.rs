@@ -27,6 +27,7 @@
 //! node carries is in the map.
 
 use crate::acl::OPEN_ACL_ID;
+use crate::fast::HashSet;
 use crate::persist::files;
 use crate::tree::{DataTree, NodeId, ROOT};
 use bytes::{BufMut, BytesMut};
@@ -34,7 +35,6 @@ use jute::codec::decode_prefix;
 use jute::data::{Acl, StatPersisted};
 use jute::file::FileHeader;
 use jute::Codec;
-use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -227,7 +227,7 @@ impl FuzzyWriter {
         }
         let acls = tree.acls.entries();
         out.put_i32(acls.len() as i32);
-        let mut acl_ids = HashSet::with_capacity(acls.len());
+        let mut acl_ids = HashSet::with_capacity_and_hasher(acls.len(), Default::default());
         for (id, list) in acls {
             out.put_i64(id);
             out.put_i32(list.len() as i32);

@@ -16,6 +16,7 @@ mod restore;
 
 use crate::acl;
 use crate::config::Config;
+use crate::fast::HashMap;
 use crate::persist::TxnLog;
 use crate::session::SessionTracker;
 use crate::tree::{DataTree, NodeKind};
@@ -28,7 +29,7 @@ use jute::request::Request;
 use jute::txn::{ErrorTxn, TxnBody, TxnEntry, TxnHeader};
 use jute::{Code, Codec, EventType, KeeperState, OpCode};
 use prep::{Outstanding, Prep};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -236,8 +237,8 @@ impl Core {
             tree,
             sessions,
             watches: WatchManager::default(),
-            conns: HashMap::new(),
-            session_conn: HashMap::new(),
+            conns: HashMap::default(),
+            session_conn: HashMap::default(),
             outstanding: Outstanding::default(),
             inflight: VecDeque::new(),
             last_zxid,

@@ -3,6 +3,7 @@
 //! becomes an error txn — it still takes a zxid, as in ZooKeeper.
 
 use crate::acl;
+use crate::fast::HashMap;
 use crate::tree::{node_digest, split_path, DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA, ZOOKEEPER};
 use bytes::Bytes;
 use jute::data::{Acl, Id, StatPersisted};
@@ -10,7 +11,6 @@ use jute::proto::CreateRequest;
 use jute::request::MultiOp;
 use jute::txn::*;
 use jute::{Code, CreateMode, OpCode};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What prep needs to know about a node, from the tree or an outstanding change: the

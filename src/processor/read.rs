@@ -3,6 +3,7 @@
 
 use super::{Core, ServerStats};
 use crate::acl;
+use crate::fast::HashMap;
 use crate::tree::DataTree;
 use crate::watch::{ConnId, WatchMode, WatchTable};
 use bytes::{BufMut, BytesMut};
@@ -10,7 +11,6 @@ use jute::data::{Acl, ClientInfo, Id, Stat};
 use jute::proto::*;
 use jute::request::{encode_multi_results, MultiOp, MultiResult, Request};
 use jute::{AddWatchMode, Code, Codec, EventType, WatcherType};
-use std::collections::HashMap;
 use std::time::Instant;
 
 /// A successful read's body, borrowing from the tree where it can.
