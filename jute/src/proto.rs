@@ -4,7 +4,16 @@ use crate::codec::Codec;
 use crate::data::{Acl, ClientInfo, Stat};
 use crate::error::JResult;
 use crate::record;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
+
+/// The optional trailing `readOnly` byte of the handshake records: present in 3.4+
+/// clients' requests, and echoed in the response only if the request carried it.
+fn trailing_bool(i: &[u8]) -> (&[u8], Option<bool>) {
+    match i.split_first() {
+        Some((b, rest)) => (rest, Some(*b != 0)),
+        None => (i, None),
+    }
+}
 
 /// First frame of a session: sent bare, without a RequestHeader.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,10 +35,7 @@ impl Codec for ConnectRequest {
         let (i, timeout) = i32::decode(i)?;
         let (i, session_id) = i64::decode(i)?;
         let (i, passwd) = Bytes::decode(i)?;
-        let (i, read_only) = match i.split_first() {
-            Some((b, rest)) => (rest, Some(*b != 0)),
-            None => (i, None),
-        };
+        let (i, read_only) = trailing_bool(i);
         Ok((
             i,
             ConnectRequest {
@@ -71,10 +77,7 @@ impl Codec for ConnectResponse {
         let (i, timeout) = i32::decode(i)?;
         let (i, session_id) = i64::decode(i)?;
         let (i, passwd) = Bytes::decode(i)?;
-        let (i, read_only) = match i.split_first() {
-            Some((b, rest)) => (rest, Some(*b != 0)),
-            None => (i, None),
-        };
+        let (i, read_only) = trailing_bool(i);
         Ok((
             i,
             ConnectResponse {
@@ -92,7 +95,7 @@ impl Codec for ConnectResponse {
         self.session_id.encode(out);
         self.passwd.encode(out);
         if let Some(ro) = self.read_only {
-            out.put_u8(ro as u8);
+            ro.encode(out);
         }
     }
 }
