@@ -65,6 +65,9 @@ pub struct Config {
     /// `zookeeper.nio.sessionlessCnxnTimeout`: a connection with no session handshake by
     /// then is closed.
     pub sessionless_cnxn_timeout: std::time::Duration,
+    /// `rzk.snapshot.fork` (default true, Linux only): write snapshots from a forked copy
+    /// of the process instead of walking the tree on the core task between batches.
+    pub snapshot_fork: bool,
     /// Every key/property as given, for `conf`/`envi` and features not modelled yet.
     pub properties: BTreeMap<String, String>,
     /// Non-fatal findings (unknown keys, values ZooKeeper would also ignore), for the log.
@@ -138,6 +141,7 @@ impl Default for Config {
             container_max_per_minute: 10_000,
             container_max_never_used_interval_ms: 0,
             sessionless_cnxn_timeout: std::time::Duration::from_millis(10_000),
+            snapshot_fork: true,
             properties: BTreeMap::new(),
             warnings: Vec::new(),
             myid: None,
@@ -1348,6 +1352,9 @@ fn apply_system_properties(p: &mut Parser) -> Result<(), ConfigError> {
     }
     if let Some(v) = p.num::<u64>("zookeeper.nio.sessionlessCnxnTimeout")? {
         p.cfg.sessionless_cnxn_timeout = std::time::Duration::from_millis(v);
+    }
+    if let Some(v) = p.java_bool("rzk.snapshot.fork") {
+        p.cfg.snapshot_fork = v;
     }
     // FourLetterCommands: the list, `*` = all; srvr always; isro iff exactly "true".
     let mut list: Vec<String> = Vec::new();

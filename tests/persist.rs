@@ -371,7 +371,7 @@ impl Gen {
     }
 }
 
-fn log_opts(dir: &Path, snap_count: u64) -> LogOptions {
+fn log_opts(dir: &Path, snap_count: u64, snapshot_fork: bool) -> LogOptions {
     LogOptions {
         writer: WriterOptions {
             dir: dir.join("version-2"),
@@ -383,6 +383,7 @@ fn log_opts(dir: &Path, snap_count: u64) -> LogOptions {
         },
         snap_dir: dir.join("version-2"),
         snap_count,
+        snapshot_fork,
     }
 }
 
@@ -396,14 +397,26 @@ fn tracker(sessions: &HashMap<i64, u32>) -> SessionTracker {
 
 #[test]
 fn fuzzy_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
-    let d = temp("fuzzy");
+    snapshots_and_log_rolls_while_writing_recover_the_same_tree("fuzzy", false);
+}
+
+/// The default on Linux: each snapshot written by a forked child while the parent goes on
+/// changing the tree.
+#[cfg(target_os = "linux")]
+#[test]
+fn forked_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
+    snapshots_and_log_rolls_while_writing_recover_the_same_tree("forked", true);
+}
+
+fn snapshots_and_log_rolls_while_writing_recover_the_same_tree(name: &str, fork: bool) {
+    let d = temp(name);
     let mut o = opts(&d);
     o.write_snapshot = true;
     let rec = recovery::recover(&o).unwrap();
     let mut tree = rec.tree;
     let mut sessions = HashMap::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut log = FileTxnLog::start(log_opts(&d, 300), 0, tx).unwrap();
+    let mut log = FileTxnLog::start(log_opts(&d, 300, fork), 0, tx).unwrap();
     let mut g = Gen::new(0);
     let mut trig = Vec::new();
     for batch in 0..400 {
@@ -420,7 +433,17 @@ fn fuzzy_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
         log.between_batches(&tree, &tracker(&sessions));
         std::thread::sleep(Duration::from_millis(1));
     }
+    let stats = log.stats.clone();
     drop(log);
+    let started = stats.snapshots.load(std::sync::atomic::Ordering::Relaxed);
+    let forked = stats
+        .snapshots_forked
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(
+        forked,
+        if fork { started } else { 0 },
+        "{started} snapshots"
+    );
     let v2 = d.join("version-2");
     let snaps = files::list(&v2, "snapshot").unwrap();
     let logs = files::list(&v2, "log").unwrap();
@@ -494,7 +517,7 @@ fn fuzzy_writer_interleaved_with_changes_replays_to_the_live_tree() {
 fn group_commit_coalesces_batches_during_fsync() {
     let d = temp("group");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut o = log_opts(&d, 0);
+    let mut o = log_opts(&d, 0, false);
     o.writer.fsync_delay = Duration::from_millis(20);
     let mut log = FileTxnLog::start(o, 0, tx).unwrap();
     let mut g = Gen::new(0);
@@ -527,7 +550,7 @@ fn failed_write_is_reported_not_acknowledged_and_retried() {
     let d = temp("fail");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let fault = Arc::new(AtomicBool::new(false));
-    let mut o = log_opts(&d, 0);
+    let mut o = log_opts(&d, 0, false);
     o.writer.fault = Some(fault.clone());
     let mut log = FileTxnLog::start(o, 0, tx).unwrap();
     let tree = DataTree::new();

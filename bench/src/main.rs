@@ -268,6 +268,43 @@ fn print_tables(recs: &[Value]) {
     println!("load average at end: {:.2}", procfs::loadavg());
 }
 
+/// Installs the Debian packages the run needs (Apache ZooKeeper, the C client, gcc) with
+/// the compat suites' idempotent script when any is missing, so a run on a fresh machine
+/// works as the README says.
+fn ensure_deps() -> Result<(), String> {
+    let have = [
+        "/usr/share/java/zookeeper.jar",
+        "/usr/include/zookeeper/zookeeper.h",
+    ]
+    .iter()
+    .all(|p| std::path::Path::new(p).exists());
+    if have {
+        return Ok(());
+    }
+    let script = [
+        std::path::PathBuf::from("compat-tests/install-deps.sh"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../compat-tests/install-deps.sh"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .ok_or(
+        "Apache ZooKeeper or the C client is not installed and compat-tests/install-deps.sh \
+            was not found; run it from the repository root",
+    )?;
+    eprintln!(
+        "# installing the reference server and C client: bash {}",
+        script.display()
+    );
+    let st = std::process::Command::new("bash")
+        .arg(&script)
+        .status()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    if !st.success() {
+        return Err(format!("{} failed ({st})", script.display()));
+    }
+    Ok(())
+}
+
 fn parse_servers(list: &[String]) -> Result<Vec<Kind>, String> {
     list.iter()
         .map(|s| Kind::parse(s).ok_or(format!("unknown server {s:?}")))
@@ -283,6 +320,12 @@ async fn cmd_run(a: RunArgs) -> i32 {
         }
     };
     let plan = full_plan(a.quick, &a.workloads, a.secs, a.znodes);
+    if servers.contains(&Kind::Zookeeper) || !plan.cross.is_empty() {
+        if let Err(e) = ensure_deps() {
+            eprintln!("rzk-bench: {e}");
+            return 2;
+        }
+    }
     machine_banner(&servers);
     let file = a
         .json_out
@@ -418,6 +461,10 @@ async fn cmd_smoke(a: SmokeArgs) -> i32 {
         memory: Some(1000),
         server_warmup: 0.2,
     };
+    if let Err(e) = ensure_deps() {
+        eprintln!("rzk-bench: {e}");
+        return 2;
+    }
     machine_banner(&servers);
     let t0 = std::time::Instant::now();
     let mut sink = Sink {

@@ -1,4 +1,4 @@
-//! Process figures from /proc: CPU time (utime+stime, all threads) and resident memory.
+//! Process figures from /proc: CPU time (all threads and children) and resident memory.
 
 use std::fs;
 
@@ -13,15 +13,59 @@ pub fn clk_tck() -> f64 {
     }
 }
 
-/// utime+stime of `pid` (or "self") in seconds, summed over all its threads; None if gone.
-pub fn cpu_secs(pid: &str) -> Option<f64> {
+/// Fields of /proc/<pid>/stat after the ")" closing the command name (state first).
+fn stat_fields(pid: &str) -> Option<Vec<String>> {
     let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
     let rest = &s[s.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let utime: f64 = f.get(11)?.parse().ok()?;
-    let stime: f64 = f.get(12)?.parse().ok()?;
-    Some((utime + stime) / clk_tck())
+    Some(rest.split_whitespace().map(str::to_string).collect())
+}
+
+/// CPU seconds of `pid` (or "self"), summed over all its threads **and its children**:
+/// utime+stime, plus cutime+cstime (children already reaped), plus the utime+stime of
+/// children still running. rzk writes snapshots from a forked child; its CPU is the
+/// server's cost and must not escape the figure. None if gone.
+pub fn cpu_secs(pid: &str) -> Option<f64> {
+    let f = stat_fields(pid)?;
+    // Field numbers (proc(5)): utime 14, stime 15, cutime 16, cstime 17; f[0] is field 3.
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    let mut ticks = num(11)? + num(12)? + num(13)? + num(14)?;
+    let me = if pid == "self" {
+        std::process::id().to_string()
+    } else {
+        pid.to_string()
+    };
+    ticks += live_children_ticks(&me);
+    Some(ticks / clk_tck())
+}
+
+/// utime+stime of this process alone (the load generator; the servers it starts are its
+/// children and must not count).
+pub fn self_cpu_secs() -> Option<f64> {
+    let f = stat_fields("self")?;
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok());
+    Some((num(11)? + num(12)?) / clk_tck())
+}
+
+/// utime+stime of the running (not yet reaped) children of `pid`.
+fn live_children_ticks(pid: &str) -> f64 {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut sum = 0.0;
+    for e in dir.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Some(f) = stat_fields(name) else { continue };
+        // f[1] is field 4, the parent pid.
+        if f.get(1).map(String::as_str) == Some(pid) {
+            let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            sum += t(11) + t(12);
+        }
+    }
+    sum
 }
 
 /// VmRSS of `pid` in bytes; None if gone.
@@ -77,6 +121,7 @@ mod tests {
     #[test]
     fn reads_own_process() {
         assert!(cpu_secs("self").is_some());
+        assert!(self_cpu_secs().is_some());
         assert!(rss_bytes("self").unwrap() > 0);
     }
 }

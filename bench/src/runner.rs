@@ -108,7 +108,7 @@ pub async fn load_point_at(addr: &str, server: &str, pid: &str, spec: &Spec) -> 
         move || {
             c.set((
                 procfs::cpu_secs(&pid).unwrap_or(0.0),
-                procfs::cpu_secs("self").unwrap_or(0.0),
+                procfs::self_cpu_secs().unwrap_or(0.0),
                 std::time::Instant::now(),
             ))
         }
@@ -224,9 +224,16 @@ pub async fn run_server(
             secs: plan.secs,
             warmup: plan.warmup,
             rate: None,
-            run_id,
+            run_id: run_id.clone(),
         };
         sink.emit(load_point(&srv, &spec).await);
+        if mix == Mix::Create {
+            // Untimed: the next point starts from the same tree, not one grown by this one.
+            let parent = workload::OpGen::create_parent(&run_id);
+            special::remove_created(&srv.addr(), &parent, conns, Duration::from_secs(300))
+                .await
+                .map_err(|e| format!("removing {parent}: {e}"))?;
+        }
     }
     for &(mix, conns, rate) in &plan.open {
         let spec = Spec {
@@ -244,7 +251,7 @@ pub async fn run_server(
     for &(op, conns, depth) in &plan.cross {
         let parent = if op == "create" {
             let p = workload::OpGen::create_parent(&format!("c{}", std::process::id()));
-            special::ensure(&srv.addr(), &[p.clone()])
+            special::ensure(&srv.addr(), std::slice::from_ref(&p))
                 .await
                 .map_err(|e| e.to_string())?;
             p

@@ -313,3 +313,81 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
     let _ = setter.close(t).await;
     Ok(out)
 }
+
+/// Deletes what the `create` workload made under `parent` (`<parent>/<conn>-<seq>`, seq
+/// counting from 1 on each connection with no gaps), then `parent` itself, so every
+/// point starts from the same tree whatever ran before it. Untimed; bounded by `timeout`.
+/// Returns the number of znodes deleted.
+pub async fn remove_created(
+    addr: &str,
+    parent: &str,
+    conns: usize,
+    timeout: Duration,
+) -> io::Result<u64> {
+    use jute::proto::DeleteRequest;
+    let deadline = Instant::now() + timeout;
+    let mut tasks = Vec::new();
+    for k in 0..conns.max(1) {
+        let (addr, parent) = (addr.to_string(), parent.to_string());
+        tasks.push(tokio::task::spawn_local(async move {
+            let mut c = Conn::connect(&addr, 30000, Duration::from_secs(10)).await?;
+            let mut deleted = 0u64;
+            let mut next = 1u64;
+            let mut inflight = 0usize;
+            let mut end = false;
+            let mut replies = Vec::new();
+            while Instant::now() < deadline {
+                while !end && inflight < 100 {
+                    let path = format!("{parent}/{k}-{next}");
+                    c.writer
+                        .queue(&Request::Delete(DeleteRequest { path, version: -1 }));
+                    next += 1;
+                    inflight += 1;
+                }
+                if inflight == 0 {
+                    break;
+                }
+                c.writer.flush().await?;
+                let left = deadline.saturating_duration_since(Instant::now());
+                tokio::time::timeout(left, c.reader.read_replies(&mut replies))
+                    .await
+                    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "delete timed out"))??;
+                for r in replies.drain(..) {
+                    if r.header.xid == NOTIFICATION_XID {
+                        continue;
+                    }
+                    inflight -= 1;
+                    match r.header.err {
+                        0 => deleted += 1,
+                        e if e == Code::NoNode.code() => end = true,
+                        e => return Err(io::Error::other(format!("delete: error {e}"))),
+                    }
+                }
+            }
+            let _ = c.close(Duration::from_secs(5)).await;
+            Ok::<u64, io::Error>(deleted)
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.map_err(io::Error::other)??;
+    }
+    let mut c = Conn::connect(addr, 30000, Duration::from_secs(10)).await?;
+    let r = c
+        .call(
+            &Request::Delete(DeleteRequest {
+                path: parent.to_string(),
+                version: -1,
+            }),
+            Duration::from_secs(10),
+        )
+        .await?;
+    let _ = c.close(Duration::from_secs(5)).await;
+    if r.header.err != 0 {
+        return Err(io::Error::other(format!(
+            "delete {parent}: error {} (znodes left behind)",
+            r.header.err
+        )));
+    }
+    Ok(total)
+}

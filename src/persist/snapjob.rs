@@ -1,8 +1,17 @@
-//! A fuzzy snapshot in progress: the core serializes the tree in bounded chunks between
-//! batches ([`SnapJob::step`]); a background thread checksums, writes and fsyncs them and
-//! renames the file into place. At most [`MAX_INFLIGHT`] chunks wait for the thread, so a
-//! slow disk slows the snapshot, not the core; the thread wakes the core (a no-op
-//! `committed` value) after each chunk so an idle server keeps making progress.
+//! A snapshot in progress, taken one of two ways:
+//!
+//! - **Forked** (Linux, the default): the core forks the process between batches. The
+//!   child owns a copy-on-write image of the tree frozen at that instant, walks and writes
+//!   all of it, syncs and exits; a thread of the server waits for it and renames the file
+//!   into place. The core pays only for the fork (page tables) and for the pages it
+//!   touches afterwards; the walk runs on another core, as ZooKeeper's snapshot thread
+//!   does. The snapshot is exact, not fuzzy: every node as of its zxid.
+//! - **In-core** (elsewhere, with `rzk.snapshot.fork=false`, or when fork fails): the core
+//!   serializes the tree in bounded chunks between batches ([`SnapJob::step`]); a
+//!   background thread checksums, writes and fsyncs them and renames the file into place.
+//!   At most [`MAX_INFLIGHT`] chunks wait for the thread, so a slow disk slows the
+//!   snapshot, not the core; the thread wakes the core (a no-op `committed` value) after
+//!   each chunk so an idle server keeps making progress.
 
 use crate::persist::snapshot::{FuzzyWriter, SnapFile};
 use crate::tree::DataTree;
@@ -14,7 +23,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 /// Chunks handed to the thread but not yet written.
 pub const MAX_INFLIGHT: usize = 4;
@@ -33,6 +42,18 @@ enum SnapMsg {
 
 /// One snapshot being taken.
 pub struct SnapJob {
+    zxid: i64,
+    how: How,
+}
+
+enum How {
+    InCore(InCore),
+    #[cfg(target_os = "linux")]
+    Forked(forked::Forked),
+}
+
+/// The in-core walk's state.
+struct InCore {
     writer: FuzzyWriter,
     tx: Option<Sender<SnapMsg>>,
     inflight: Arc<AtomicUsize>,
@@ -43,15 +64,94 @@ pub struct SnapJob {
 }
 
 impl SnapJob {
-    /// Starts a snapshot of `tree` into `dir` (version-2); writes the header, sessions
-    /// and ACL map as the first chunk.
+    /// Starts a snapshot of `tree` into `dir` (version-2): forked when `fork` is set and
+    /// the platform allows it, else in-core.
     pub fn start(
         dir: PathBuf,
         tree: &DataTree,
         sessions: impl Iterator<Item = (i64, u32)>,
         wake: UnboundedSender<i64>,
         fsync: bool,
+        fork: bool,
     ) -> std::io::Result<SnapJob> {
+        let zxid = tree.last_processed_zxid;
+        #[cfg(target_os = "linux")]
+        if fork {
+            let sessions: Vec<(i64, u32)> = sessions.collect();
+            match forked::Forked::start(&dir, tree, &sessions, wake.clone(), fsync) {
+                Ok(f) => {
+                    return Ok(SnapJob {
+                        zxid,
+                        how: How::Forked(f),
+                    })
+                }
+                Err(e) => {
+                    warn!(error = %e, "cannot fork for the snapshot; walking the tree in-process");
+                }
+            }
+            let job = InCore::start(dir, tree, sessions.into_iter(), wake, fsync)?;
+            return Ok(SnapJob {
+                zxid,
+                how: How::InCore(job),
+            });
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = fork;
+        let job = InCore::start(dir, tree, sessions, wake, fsync)?;
+        Ok(SnapJob {
+            zxid,
+            how: How::InCore(job),
+        })
+    }
+
+    /// The snapshot's zxid.
+    pub fn zxid(&self) -> i64 {
+        self.zxid
+    }
+
+    /// Whether it runs in a forked child.
+    pub fn is_forked(&self) -> bool {
+        !matches!(self.how, How::InCore(_))
+    }
+
+    /// In-core: serializes the next chunk if the writer thread has room (bounded by
+    /// [`STEP_TIME`]). Forked: nothing to do.
+    pub fn step(&mut self, tree: &DataTree) {
+        if let How::InCore(j) = &mut self.how {
+            j.step(tree);
+        }
+    }
+
+    /// Whether the snapshot is over (written, or given up after an error).
+    pub fn is_finished(&self) -> bool {
+        match &self.how {
+            How::InCore(j) => j.finished.load(Ordering::Acquire),
+            #[cfg(target_os = "linux")]
+            How::Forked(f) => f.is_finished(),
+        }
+    }
+
+    /// Waits for the job (after [`SnapJob::is_finished`]), or abandons it: an unfinished
+    /// in-core job stops, an unfinished child is killed; its temporary file is removed.
+    pub fn join(self) {
+        match self.how {
+            How::InCore(j) => j.join(),
+            #[cfg(target_os = "linux")]
+            How::Forked(f) => f.join(),
+        }
+    }
+}
+
+impl InCore {
+    /// Starts a snapshot of `tree` into `dir` (version-2); writes the header, sessions
+    /// and ACL map as the first chunk.
+    fn start(
+        dir: PathBuf,
+        tree: &DataTree,
+        sessions: impl Iterator<Item = (i64, u32)>,
+        wake: UnboundedSender<i64>,
+        fsync: bool,
+    ) -> std::io::Result<InCore> {
         let mut buf = BytesMut::with_capacity(CHUNK_BYTES);
         let writer = FuzzyWriter::begin(tree, sessions, &mut buf);
         let (tx, rx) = channel();
@@ -63,7 +163,7 @@ impl SnapJob {
         let thread = std::thread::Builder::new()
             .name("rzk-snapshot".into())
             .spawn(move || write_thread(dir, zxid, rx, spare_tx, i2, f2, wake, fsync))?;
-        let mut job = SnapJob {
+        let mut job = InCore {
             writer,
             tx: Some(tx),
             inflight,
@@ -74,11 +174,6 @@ impl SnapJob {
         };
         job.send_buf();
         Ok(job)
-    }
-
-    /// The snapshot's zxid.
-    pub fn zxid(&self) -> i64 {
-        self.writer.zxid()
     }
 
     fn send_buf(&mut self) {
@@ -99,7 +194,7 @@ impl SnapJob {
     }
 
     /// Serializes the next chunk if the thread has room (bounded by [`STEP_TIME`]).
-    pub fn step(&mut self, tree: &DataTree) {
+    fn step(&mut self, tree: &DataTree) {
         if self.tx.is_none() || self.inflight.load(Ordering::Acquire) >= MAX_INFLIGHT {
             return;
         }
@@ -115,13 +210,8 @@ impl SnapJob {
         }
     }
 
-    /// Whether the thread has finished (written, or given up after an error).
-    pub fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Acquire)
-    }
-
-    /// Waits for the thread (after [`SnapJob::is_finished`], or to abandon the job).
-    pub fn join(mut self) {
+    /// Waits for the thread (after it finished, or to abandon the job).
+    fn join(mut self) {
         self.tx = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -193,4 +283,215 @@ fn write_thread(
     }
     finished.store(true, Ordering::Release);
     let _ = wake.send(0);
+}
+
+#[cfg(target_os = "linux")]
+mod forked {
+    //! The forked snapshot: the child's side allocates nothing and only makes system
+    //! calls (write, fsync, exit), so no lock another thread held at the fork can block it.
+
+    use super::CHUNK_BYTES;
+    use crate::persist::snapshot::{FuzzyWriter, SnapFile};
+    use crate::tree::DataTree;
+    use bytes::BytesMut;
+    use std::io;
+    use std::path::Path;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread::JoinHandle;
+    use std::time::Instant;
+    use tokio::sync::mpsc::UnboundedSender;
+    use tracing::{error, info};
+
+    /// A child writing a snapshot, and the thread waiting for it.
+    pub struct Forked {
+        pid: libc::pid_t,
+        /// True once the child has been reaped; held while signalling it, so a kill can
+        /// never reach a recycled pid.
+        reaped: Arc<Mutex<bool>>,
+        finished: Arc<AtomicBool>,
+        thread: Option<JoinHandle<()>>,
+    }
+
+    impl Forked {
+        /// Forks; the child writes `tree` as it is now into a temporary file in `dir`.
+        pub fn start(
+            dir: &Path,
+            tree: &DataTree,
+            sessions: &[(i64, u32)],
+            wake: UnboundedSender<i64>,
+            fsync: bool,
+        ) -> io::Result<Forked> {
+            let t0 = Instant::now();
+            let zxid = tree.last_processed_zxid;
+            let mut file = SnapFile::create(dir, zxid)?;
+            let mut buf = BytesMut::with_capacity(2 * CHUNK_BYTES);
+            let mut writer = FuzzyWriter::begin(tree, sessions.iter().copied(), &mut buf);
+            writer.reserve_for(tree);
+            let parent = unsafe { libc::getpid() };
+            // SAFETY: the child only runs `child`, which allocates nothing, takes no locks
+            // and ends in `_exit`.
+            let pid = unsafe { libc::fork() };
+            if pid < 0 {
+                let e = io::Error::last_os_error();
+                file.abandon();
+                return Err(e);
+            }
+            if pid == 0 {
+                let code = child(parent, tree, writer, buf, &mut file, fsync);
+                unsafe { libc::_exit(code) }
+            }
+            let fork_us = t0.elapsed().as_micros() as u64;
+            info!(
+                zxid = format_args!("0x{zxid:x}"),
+                pid, fork_us, "snapshot child forked"
+            );
+            let reaped = Arc::new(Mutex::new(false));
+            let finished = Arc::new(AtomicBool::new(false));
+            let (r2, f2) = (reaped.clone(), finished.clone());
+            let thread = std::thread::Builder::new()
+                .name("rzk-snapshot".into())
+                .spawn(move || wait_thread(pid, zxid, file, r2, f2, wake, fsync, t0));
+            let thread = match thread {
+                Ok(t) => t,
+                Err(e) => {
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    let mut status = 0;
+                    unsafe { libc::waitpid(pid, &mut status, 0) };
+                    return Err(e);
+                }
+            };
+            Ok(Forked {
+                pid,
+                reaped,
+                finished,
+                thread: Some(thread),
+            })
+        }
+
+        pub fn is_finished(&self) -> bool {
+            self.finished.load(Ordering::Acquire)
+        }
+
+        pub fn join(mut self) {
+            {
+                let reaped = self.reaped.lock().unwrap_or_else(|e| e.into_inner());
+                if !*reaped {
+                    unsafe { libc::kill(self.pid, libc::SIGKILL) };
+                }
+            }
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    /// The child: dies with its parent, closes every descriptor but the file's, writes and
+    /// seals the snapshot. Returns the exit code: 0, or the errno of the failure.
+    fn child(
+        parent: libc::pid_t,
+        tree: &DataTree,
+        mut writer: FuzzyWriter,
+        mut buf: BytesMut,
+        file: &mut SnapFile,
+        fsync: bool,
+    ) -> i32 {
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() != parent {
+                return 125;
+            }
+            for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGPIPE] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            // Listening and client sockets must not outlive the parent in this process.
+            let fd = file.raw_fd() as libc::c_uint;
+            if fd > 0 {
+                libc::syscall(libc::SYS_close_range, 0u32, fd - 1, 0u32);
+            }
+            libc::syscall(libc::SYS_close_range, fd + 1, u32::MAX, 0u32);
+        }
+        let errno = |e: io::Error| {
+            e.raw_os_error()
+                .filter(|&c| c > 0 && c < 125)
+                .unwrap_or(124)
+        };
+        loop {
+            let done = writer.step(tree, &mut buf, CHUNK_BYTES, None);
+            if let Err(e) = file.write(&buf) {
+                return errno(e);
+            }
+            buf.clear();
+            if done {
+                break;
+            }
+        }
+        file.set_zxid_digest(writer.zxid_digest());
+        match file.seal(fsync) {
+            Ok(()) => 0,
+            Err(e) => errno(e),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn wait_thread(
+        pid: libc::pid_t,
+        zxid: i64,
+        file: SnapFile,
+        reaped: Arc<Mutex<bool>>,
+        finished: Arc<AtomicBool>,
+        wake: UnboundedSender<i64>,
+        fsync: bool,
+        t0: Instant,
+    ) {
+        // Wait for the exit without reaping, then reap under the lock `join` signals under.
+        loop {
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            let r = unsafe {
+                libc::waitid(
+                    libc::P_PID,
+                    pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT,
+                )
+            };
+            if r == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                break;
+            }
+        }
+        let status = {
+            let mut reaped = reaped.lock().unwrap_or_else(|e| e.into_inner());
+            let mut status = 0;
+            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+            *reaped = true;
+            (r == pid).then_some(status)
+        };
+        let zx = format_args!("0x{zxid:x}");
+        match status {
+            Some(s) if libc::WIFEXITED(s) && libc::WEXITSTATUS(s) == 0 => match file.publish(fsync)
+            {
+                Ok(p) => info!(
+                    file = %p.display(),
+                    ms = t0.elapsed().as_millis() as u64,
+                    "snapshot written"
+                ),
+                Err(e) => error!(zxid = %zx, error = %e, "snapshot rename failed"),
+            },
+            Some(s) if libc::WIFEXITED(s) => {
+                let e = io::Error::from_raw_os_error(libc::WEXITSTATUS(s));
+                error!(zxid = %zx, error = %e, "snapshot child failed; snapshot skipped");
+                file.abandon();
+            }
+            Some(s) if libc::WIFSIGNALED(s) => {
+                info!(zxid = %zx, signal = libc::WTERMSIG(s), "snapshot child stopped; snapshot abandoned");
+                file.abandon();
+            }
+            _ => {
+                error!(zxid = %zx, "lost the snapshot child; snapshot skipped");
+                file.abandon();
+            }
+        }
+        finished.store(true, Ordering::Release);
+        let _ = wake.send(0);
+    }
 }

@@ -252,6 +252,13 @@ impl FuzzyWriter {
         self.zxid
     }
 
+    /// Reserves room for a walk of `tree` that must not allocate (a forked child's): a
+    /// stack entry per node and 4 KB of path.
+    pub fn reserve_for(&mut self, tree: &DataTree) {
+        self.stack.reserve(tree.node_count() + 1);
+        self.path.reserve(4096);
+    }
+
     /// Nodes written so far.
     pub fn nodes(&self) -> u64 {
         self.nodes
@@ -376,28 +383,49 @@ impl SnapFile {
     /// Writes the seal (and the ZxidDigest with a second seal), syncs (when `fsync`),
     /// renames into place and returns the path.
     pub fn finish(mut self, fsync: bool) -> io::Result<PathBuf> {
-        let mut seal = BytesMut::new();
-        put_seal(&mut seal, self.adler.checksum());
-        self.write(&seal)?;
+        self.seal(fsync)?;
+        self.publish(fsync)
+    }
+
+    /// Writes the seal (and the ZxidDigest with a second seal) and syncs the file's data
+    /// (when `fsync`), leaving it under its temporary name. Allocates nothing, so a forked
+    /// child can call it.
+    pub fn seal(&mut self, fsync: bool) -> io::Result<()> {
+        let mut seal = [0u8; 13];
+        let put = |w: &mut SnapFile, seal: &mut [u8; 13]| {
+            seal[..8].copy_from_slice(&(w.adler.checksum() as i64).to_be_bytes());
+            seal[8..].copy_from_slice(&SEAL_END);
+            w.write(&seal[..])
+        };
+        put(self, &mut seal)?;
         if let Some((zxid, digest)) = self.zxid_digest {
-            let mut d = BytesMut::with_capacity(20);
-            d.put_i64(zxid);
-            d.put_i32(crate::tree::DIGEST_VERSION);
-            d.put_i64(digest);
+            let mut d = [0u8; 20];
+            d[..8].copy_from_slice(&zxid.to_be_bytes());
+            d[8..12].copy_from_slice(&crate::tree::DIGEST_VERSION.to_be_bytes());
+            d[12..].copy_from_slice(&digest.to_be_bytes());
             self.write(&d)?;
-            seal.clear();
-            put_seal(&mut seal, self.adler.checksum());
-            self.write(&seal)?;
+            put(self, &mut seal)?;
         }
         self.w.flush()?;
         if fsync {
             self.w.get_ref().sync_all()?;
         }
+        Ok(())
+    }
+
+    /// Renames a sealed file into place (syncing the directory when `fsync`).
+    pub fn publish(self, fsync: bool) -> io::Result<PathBuf> {
         fs::rename(&self.tmp, &self.dest)?;
         if fsync {
             files::sync_dir(&self.dir)?;
         }
         Ok(self.dest)
+    }
+
+    /// The open file's descriptor (kept open in a forked child).
+    #[cfg(unix)]
+    pub fn raw_fd(&self) -> i32 {
+        std::os::unix::io::AsRawFd::as_raw_fd(self.w.get_ref())
     }
 
     /// Removes the temporary file after a failure.

@@ -42,6 +42,8 @@ pub struct LogOptions {
     pub snap_dir: PathBuf,
     /// `snapCount`; 0 disables snapshots after start-up.
     pub snap_count: u64,
+    /// Snapshot from a forked child (see [`SnapJob::fork`]) rather than on the core task.
+    pub snapshot_fork: bool,
 }
 
 impl LogOptions {
@@ -58,6 +60,7 @@ impl LogOptions {
             },
             snap_dir: files::version_dir(&cfg.data_dir),
             snap_count: cfg.snap_count.max(2),
+            snapshot_fork: cfg.snapshot_fork,
         }
     }
 }
@@ -205,12 +208,18 @@ impl TxnLog for FileTxnLog {
             sessions,
             self.wake.clone(),
             fsync,
+            self.opts.snapshot_fork,
         ) {
             Ok(mut job) => {
                 info!(
                     zxid = format_args!("0x{:x}", job.zxid()),
+                    forked = job.is_forked(),
                     "creating new snapshot"
                 );
+                self.stats.snapshots.fetch_add(1, Ordering::Relaxed);
+                if job.is_forked() {
+                    self.stats.snapshots_forked.fetch_add(1, Ordering::Relaxed);
+                }
                 job.step(tree);
                 self.job = Some(job);
             }

@@ -64,6 +64,9 @@ pub struct LogStats {
     pub durable: AtomicI64,
     /// Writes that failed.
     pub failures: AtomicU64,
+    /// Snapshots started, and how many of them in a forked child.
+    pub snapshots: AtomicU64,
+    pub snapshots_forked: AtomicU64,
 }
 
 struct Open {
