@@ -326,6 +326,7 @@ pub async fn run_server(
                     "rounds": rounds, "rounds_us": f.rounds_us, "missed": f.missed,
                     "median_last_us": done.get(done.len() / 2).copied(),
                     "max_last_us": done.last().copied(), "notify_p50_us": q(0.5),
+                    "rounds_first_us": f.first_us, "rounds_reply_us": f.reply_us,
                     "loadavg": procfs::loadavg()}),
                 );
             }

@@ -193,13 +193,16 @@ pub struct Fanout {
     pub hist: Histogram<u64>,
     /// Notifications that did not arrive within 10 s.
     pub missed: u64,
+    /// Per round: µs from sending setData to the first notification, and to its reply
+    /// (where the time goes: the write's own path, then the spread of the fan-out).
+    pub first_us: Vec<u64>,
+    pub reply_us: Vec<u64>,
 }
 
 #[derive(Default)]
 struct FanState {
     armed: usize,
     arrivals: Vec<Instant>,
-    round: usize,
 }
 
 /// `n` sessions each set a data watch on `/rzkb/fan`; another session sets its data; the
@@ -224,9 +227,16 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
         }
     }
     let watchers = conns.len();
+    // Round barrier and "all arrived" signal: no task polls a timer while the
+    // notifications are arriving (1,000 sleeping tasks waking every millisecond would
+    // load the client exactly when it must read 1,000 sockets).
+    let (round_tx, round_rx) = tokio::sync::watch::channel(0usize);
+    let all_in = Rc::new(tokio::sync::Notify::new());
     let mut tasks = Vec::new();
     for mut c in conns {
         let state = state.clone();
+        let mut round_rx = round_rx.clone();
+        let all_in = all_in.clone();
         tasks.push(tokio::task::spawn_local(async move {
             let get = Request::GetData(PathWatchRequest {
                 path: "/rzkb/fan".into(),
@@ -234,12 +244,12 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
             });
             for round in 0..rounds {
                 // Bounded: if the setter gave up, stop waiting after 30 s.
-                let wait_end = Instant::now() + Duration::from_secs(30);
-                while state.borrow().round < round {
-                    if Instant::now() > wait_end {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(1)).await;
+                let next = round_rx.wait_for(|r| *r >= round);
+                if !matches!(
+                    tokio::time::timeout(Duration::from_secs(30), next).await,
+                    Ok(Ok(_))
+                ) {
+                    return;
                 }
                 if !matches!(c.call(&get, t).await, Ok(r) if r.header.err == 0) {
                     return;
@@ -260,7 +270,11 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
                 if got != Ok(true) {
                     return;
                 }
-                state.borrow_mut().arrivals.push(Instant::now());
+                let mut st = state.borrow_mut();
+                st.arrivals.push(Instant::now());
+                if st.arrivals.len() == watchers {
+                    all_in.notify_waiters();
+                }
             }
             let _ = c.close(Duration::from_secs(5)).await;
         }));
@@ -271,6 +285,8 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
         rounds_us: Vec::new(),
         hist: new_hist(),
         missed: 0,
+        first_us: Vec::new(),
+        reply_us: Vec::new(),
     };
     for round in 0..rounds {
         let arm_deadline = Instant::now() + t;
@@ -284,9 +300,9 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
         });
         let t0 = Instant::now();
         setter.call(&set, t).await?;
-        let deadline = t0 + t;
-        while state.borrow().arrivals.len() < watchers && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(1)).await;
+        out.reply_us.push(t0.elapsed().as_micros() as u64);
+        if state.borrow().arrivals.len() < watchers {
+            let _ = tokio::time::timeout_at((t0 + t).into(), all_in.notified()).await;
         }
         let mut s = state.borrow_mut();
         for a in &s.arrivals {
@@ -297,6 +313,9 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
             .iter()
             .max()
             .map(|a| (*a - t0).as_micros() as u64);
+        if let Some(first) = s.arrivals.iter().min() {
+            out.first_us.push((*first - t0).as_micros() as u64);
+        }
         out.missed += (watchers - s.arrivals.len()) as u64;
         out.rounds_us.push(if s.arrivals.len() == watchers {
             last
@@ -305,7 +324,8 @@ pub async fn fanout(addr: &str, n: usize, rounds: usize) -> io::Result<Fanout> {
         });
         s.arrivals.clear();
         s.armed = 0;
-        s.round = round + 1;
+        drop(s);
+        let _ = round_tx.send(round + 1);
     }
     for task in tasks {
         let _ = task.await;
