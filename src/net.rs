@@ -3,7 +3,7 @@
 //! gets that command's text instead of a session.
 
 use crate::config::Config;
-use crate::processor::{Event, Out};
+use crate::processor::{Event, Inlet, Out, Outlet};
 use crate::watch::ConnId;
 use bytes::{Buf, BytesMut};
 use jute::proto::{ConnectRequest, ReplyHeader, RequestHeader};
@@ -142,12 +142,15 @@ async fn connection(
             return;
         }
     }
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel();
+    // From here the socket is shared with the core, which writes small replies to it
+    // directly (see `processor::Outlet`); this task reads, and writes what is queued.
+    let sock = Arc::new(sock);
+    let (out, mut inlet) = Outlet::new(Some(sock.clone()));
     if core
         .send(Event::Open {
             conn: id,
             peer,
-            out: out_tx,
+            out,
         })
         .await
         .is_err()
@@ -163,13 +166,18 @@ async fn connection(
         match process_frames(&mut buf, &mut handshaken, id, peer, max, &core).await {
             Step::Continue => {}
             Step::Close(last) => {
-                while let Ok(Out::Data(b)) = out_rx.try_recv() {
-                    let _ = sock.write_all(&b).await;
+                // The core may be writing to the socket: the last bytes go through it, and
+                // it closes the connection once they are out.
+                let bytes = last.map(BytesMut::freeze);
+                if core
+                    .send(Event::CloseWith { conn: id, bytes })
+                    .await
+                    .is_err()
+                {
+                    break;
                 }
-                if let Some(b) = last {
-                    let _ = sock.write_all(&b).await;
-                }
-                let _ = sock.shutdown().await;
+                let wait = std::time::Duration::from_secs(5);
+                let _ = tokio::time::timeout(wait, drain(&sock, &mut inlet)).await;
                 break;
             }
         }
@@ -178,7 +186,7 @@ async fn connection(
                 debug!(%peer, "closing connection: no session handshake in time");
                 break;
             }
-            r = sock.read_buf(&mut buf) => match r {
+            r = read_some(&sock, &mut buf) => match r {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
@@ -186,20 +194,71 @@ async fn connection(
                     break;
                 }
             },
-            m = out_rx.recv() => match m {
+            m = inlet.rx.recv() => match m {
                 Some(Out::Data(b)) => {
-                    if sock.write_all(&b).await.is_err() {
+                    let r = write_all(&sock, &b).await;
+                    inlet.written.fetch_add(1, Ordering::Release);
+                    if r.is_err() {
                         break;
                     }
                 }
                 Some(Out::Close) | None => {
-                    let _ = sock.shutdown().await;
+                    shutdown(&sock);
                     break;
                 }
             },
         }
     }
     let _ = core.send(Event::Closed { conn: id }).await;
+}
+
+/// Writes what the core queued until it says Close (or goes away).
+async fn drain(sock: &TcpStream, inlet: &mut Inlet) {
+    while let Some(m) = inlet.rx.recv().await {
+        match m {
+            Out::Data(b) => {
+                let r = write_all(sock, &b).await;
+                inlet.written.fetch_add(1, Ordering::Release);
+                if r.is_err() {
+                    return;
+                }
+            }
+            Out::Close => break,
+        }
+    }
+    shutdown(sock);
+}
+
+/// Reads what is available into `buf` (the shared socket's `read_buf`).
+async fn read_some(sock: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    if buf.capacity() - buf.len() < 4096 {
+        buf.reserve(16 * 1024);
+    }
+    loop {
+        sock.readable().await?;
+        match sock.try_read_buf(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Writes all of `b` to the shared socket.
+async fn write_all(sock: &TcpStream, mut b: &[u8]) -> std::io::Result<()> {
+    while !b.is_empty() {
+        sock.writable().await?;
+        match sock.try_write(b) {
+            Ok(n) => b = &b[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Sends FIN (the descriptor closes when the last reference goes).
+fn shutdown(sock: &TcpStream) {
+    let _ = socket2::SockRef::from(sock).shutdown(std::net::Shutdown::Write);
 }
 
 /// Decodes every complete frame in `buf` and hands it to the core.

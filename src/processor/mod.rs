@@ -8,6 +8,7 @@
 
 pub mod apply;
 mod connect;
+mod outlet;
 pub mod prep;
 mod read;
 mod reply;
@@ -45,8 +46,7 @@ pub enum Out {
     Close,
 }
 
-/// The sending half a connection gives the core.
-pub type OutTx = mpsc::UnboundedSender<Out>;
+pub use outlet::{Inlet, Outlet};
 
 /// Input to the core.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ pub enum Event {
     Open {
         conn: ConnId,
         peer: SocketAddr,
-        out: OutTx,
+        out: Outlet,
     },
     /// Its first frame: the session handshake.
     Connect {
@@ -79,6 +79,9 @@ pub enum Event {
     },
     /// The socket closed (or the connection task gave up on bad input).
     Closed { conn: ConnId },
+    /// The connection task gave up on bad input: write `bytes` (if any) after what is
+    /// pending, then close.
+    CloseWith { conn: ConnId, bytes: Option<Bytes> },
     /// A four-letter word; the text answer goes back on `reply`.
     FourLetter {
         cmd: String,
@@ -126,7 +129,7 @@ pub struct ConnStats {
 #[derive(Debug)]
 pub struct Conn {
     pub peer: SocketAddr,
-    out: OutTx,
+    out: Outlet,
     /// Frames produced this batch, handed to the writer at the batch end.
     buf: BytesMut,
     pub session: Option<i64>,
@@ -315,6 +318,15 @@ impl Core {
                 self.on_bad_request(conn, xid, op, received)
             }
             Event::Closed { conn } => self.drop_conn(conn),
+            Event::CloseWith { conn, bytes } => {
+                if let (Some(c), Some(b)) = (self.conns.get_mut(&conn), bytes) {
+                    if c.buf.is_empty() && !c.closing {
+                        self.dirty.push(conn);
+                    }
+                    c.buf.extend_from_slice(&b);
+                }
+                self.close_conn(conn);
+            }
             Event::FourLetter { cmd, reply } => {
                 let _ = reply.send(self.four_letter(&cmd));
             }
@@ -808,11 +820,9 @@ impl Core {
             let Some(conn) = self.conns.get_mut(&id) else {
                 continue;
             };
-            if !conn.buf.is_empty() {
-                let _ = conn.out.send(Out::Data(conn.buf.split().freeze()));
-            }
+            conn.out.send(&mut conn.buf);
             if conn.closing {
-                let _ = conn.out.send(Out::Close);
+                conn.out.close();
                 self.drop_conn(id);
             }
         }

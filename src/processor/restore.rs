@@ -68,7 +68,7 @@ impl Core {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Core, Event, Out};
+    use super::super::{Core, Event, Out, Outlet};
     use crate::config::Config;
     use crate::persist::{Failed, TxnLog};
     use crate::tree::DataTree;
@@ -130,7 +130,8 @@ mod tests {
             pending_fail: None,
         };
         let mut core = Core::new(Arc::new(Config::default()), DataTree::new(), Box::new(log));
-        let (out, mut orx) = tokio::sync::mpsc::unbounded_channel();
+        let (out, inlet) = Outlet::new(None);
+        let mut orx = inlet.rx;
         let peer = "127.0.0.1:5000".parse().unwrap();
         core.handle(Event::Open { conn: 1, peer, out });
         let req = ConnectRequest {
