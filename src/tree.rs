@@ -265,7 +265,24 @@ pub struct DataTree {
     digest: u64,
     /// Digest mismatches found (replayed or applied txns, loaded snapshots).
     pub digest_mismatches: u64,
+    /// Encoded child lists of large nodes, for repeated getChildren.
+    child_lists: std::cell::RefCell<ChildLists>,
 }
+
+/// getChildren replies of nodes with many children, encoded once and reused until a child
+/// is linked or unlinked (the only ways a child list changes). Listing a big directory
+/// over and over — Curator's lock and queue recipes, Kafka's broker registry — then costs
+/// a copy of bytes instead of a walk of every child.
+#[derive(Debug, Default)]
+struct ChildLists {
+    map: crate::fast::HashMap<NodeId, bytes::Bytes>,
+    bytes: usize,
+}
+
+/// Nodes with fewer children are listed directly (cheap enough, and not worth the memory).
+const CHILD_LIST_MIN: usize = 64;
+/// Bytes the cached lists may hold; past it the cache starts over.
+const CHILD_LIST_BUDGET: usize = 32 << 20;
 
 /// The built-in nodes ZooKeeper creates in every tree.
 pub const ZOOKEEPER: &str = "/zookeeper";
@@ -326,6 +343,7 @@ impl DataTree {
             quotas: HashSet::new(),
             digest: 0,
             digest_mismatches: 0,
+            child_lists: Default::default(),
         }
     }
 
@@ -445,8 +463,50 @@ impl DataTree {
         id
     }
 
+    /// A node's children as a getChildren reply encodes them (`int count`, then each name
+    /// as a jute string), in the same order as [`DataTree::child_names`].
+    pub fn child_list(&self, id: NodeId) -> bytes::Bytes {
+        let Some(node) = self.node(id) else {
+            return bytes::Bytes::from_static(&[0, 0, 0, 0]);
+        };
+        let cache = node.child_count() >= CHILD_LIST_MIN;
+        if cache {
+            if let Some(b) = self.child_lists.borrow().map.get(&id) {
+                return b.clone();
+            }
+        }
+        let mut out = bytes::BytesMut::new();
+        out.extend_from_slice(&(node.child_count() as i32).to_be_bytes());
+        for name in self.child_names(node) {
+            out.extend_from_slice(&(name.len() as i32).to_be_bytes());
+            out.extend_from_slice(name.as_bytes());
+        }
+        let b = out.freeze();
+        if cache {
+            let mut c = self.child_lists.borrow_mut();
+            if c.bytes + b.len() > CHILD_LIST_BUDGET {
+                c.map.clear();
+                c.bytes = 0;
+            }
+            c.bytes += b.len();
+            c.map.insert(id, b.clone());
+        }
+        b
+    }
+
+    /// Forgets `id`'s cached child list (its children changed, or it went).
+    fn child_list_changed(&mut self, id: NodeId) {
+        let c = self.child_lists.get_mut();
+        if !c.map.is_empty() {
+            if let Some(b) = c.map.remove(&id) {
+                c.bytes -= b.len();
+            }
+        }
+    }
+
     /// Links `child` (already in the slab, named) under `parent`.
     fn link(&mut self, parent: NodeId, child: NodeId) {
+        self.child_list_changed(parent);
         let Some(name_hash) = self.node(child).map(|n| self.hash(n.name_bytes())) else {
             return;
         };
@@ -464,6 +524,7 @@ impl DataTree {
 
     /// Unlinks `child` from `parent`'s table; the table goes when it empties.
     fn unlink(&mut self, parent: NodeId, child: NodeId) {
+        self.child_list_changed(parent);
         let Some(name_hash) = self.node(child).map(|n| self.hash(n.name_bytes())) else {
             return;
         };
@@ -688,6 +749,7 @@ impl DataTree {
     /// Removes a childless node from the slab and its parent, with its indexes.
     fn remove_leaf(&mut self, path: &str, parent: NodeId, id: NodeId) -> Option<Node> {
         self.unlink(parent, id);
+        self.child_list_changed(id);
         let node = self.slot_mut(id)?.take()?;
         self.free.push(id);
         self.count -= 1;
@@ -920,6 +982,66 @@ mod tests {
         assert_eq!(t.get("/zookeeper").unwrap().stat().cversion, -2);
         assert_eq!(t.descendant_count("/"), 3);
         assert!(t.get("").is_some() && t.get("/zookeeper/").is_none() && t.get("//").is_none());
+    }
+
+    /// The listing a getChildren reply carries, decoded.
+    fn listed(t: &DataTree, path: &str) -> Vec<String> {
+        let b = t.child_list(t.lookup(path).unwrap());
+        let (rest, v) = <Vec<String> as jute::Codec>::decode(&b).unwrap();
+        assert!(rest.is_empty());
+        v
+    }
+
+    fn direct(t: &DataTree, path: &str) -> Vec<String> {
+        t.child_names(t.get(path).unwrap())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn cached_child_lists_follow_every_change() {
+        let mut t = DataTree::new();
+        let open = Acl::open();
+        let mut zxid = 1;
+        let mut next = |z: &mut i64| {
+            *z += 1;
+            *z
+        };
+        t.create("/big", None, &open, 0, -1, next(&mut zxid), 0)
+            .unwrap();
+        for i in 0..200 {
+            let z = next(&mut zxid);
+            t.create(&format!("/big/c{i}"), None, &open, 0, -1, z, 0)
+                .unwrap();
+        }
+        assert_eq!(listed(&t, "/big").len(), 200);
+        assert_eq!(listed(&t, "/big"), direct(&t, "/big")); // now served from the cache
+        let z = next(&mut zxid);
+        t.create("/big/new", None, &open, 0, -1, z, 0).unwrap();
+        assert!(listed(&t, "/big").contains(&"new".to_string()));
+        assert_eq!(listed(&t, "/big"), direct(&t, "/big"));
+        let z = next(&mut zxid);
+        t.delete("/big/c7", z).unwrap();
+        assert!(!listed(&t, "/big").contains(&"c7".to_string()));
+        assert_eq!(listed(&t, "/big"), direct(&t, "/big"));
+        // A node deleted and its slot reused by another big directory.
+        for i in 0..200 {
+            let z = next(&mut zxid);
+            t.delete(&format!("/big/c{i}"), z).ok();
+        }
+        let z = next(&mut zxid);
+        t.delete("/big/new", z).unwrap();
+        let z = next(&mut zxid);
+        t.delete("/big", z).unwrap();
+        let z = next(&mut zxid);
+        t.create("/other", None, &open, 0, -1, z, 0).unwrap();
+        for i in 0..100 {
+            let z = next(&mut zxid);
+            t.create(&format!("/other/d{i}"), None, &open, 0, -1, z, 0)
+                .unwrap();
+        }
+        assert_eq!(listed(&t, "/other"), direct(&t, "/other"));
+        assert_eq!(listed(&t, "/other").len(), 100);
     }
 
     #[test]

@@ -18,7 +18,8 @@ enum ReadOk<'a> {
     Empty,
     Stat(Stat),
     Data(Option<&'a [u8]>, Stat),
-    Children(Vec<&'a str>, Option<Stat>),
+    /// An encoded child list (see `DataTree::child_list`) and, for getChildren2, the Stat.
+    Children(bytes::Bytes, Option<Stat>),
     Acl(Vec<Acl>, Stat),
     Path(String),
     Int(i32),
@@ -37,11 +38,7 @@ impl ReadOk<'_> {
                 s.encode(o);
             }
             ReadOk::Children(c, s) => {
-                o.put_i32(c.len() as i32);
-                for name in c {
-                    o.put_i32(name.len() as i32);
-                    o.put_slice(name.as_bytes());
-                }
+                o.put_slice(c);
                 if let Some(s) = s {
                     s.encode(o);
                 }
@@ -80,10 +77,19 @@ impl<'a> ReadCtx<'a, '_> {
     }
 
     fn node(&self, path: &str, perm: i32) -> Result<&'a crate::tree::Node, Code> {
+        self.node_and_id(path, perm).map(|(n, _)| n)
+    }
+
+    fn node_and_id(
+        &self,
+        path: &str,
+        perm: i32,
+    ) -> Result<(&'a crate::tree::Node, crate::tree::NodeId), Code> {
         let tree: &'a DataTree = self.tree;
-        let n = tree.get(path).ok_or(Code::NoNode)?;
+        let id = tree.lookup(path).ok_or(Code::NoNode)?;
+        let n = tree.get_by_id(id).ok_or(Code::NoNode)?;
         self.check(&tree.acl_of(n), perm)?;
-        Ok(n)
+        Ok((n, id))
     }
 
     fn watch(&mut self, child: bool, path: &str) {
@@ -117,11 +123,11 @@ impl<'a> ReadCtx<'a, '_> {
                 Ok(ReadOk::Data(n.data(), n.stat()))
             }
             Request::GetChildren(r) | Request::GetChildren2(r) => {
-                let n = self.node(&r.path, acl::READ)?;
+                let (n, id) = self.node_and_id(&r.path, acl::READ)?;
                 if r.watch {
                     self.watch(true, &r.path);
                 }
-                let names = self.tree.child_names(n).collect();
+                let names = self.tree.child_list(id);
                 let stat = matches!(req, Request::GetChildren2(_)).then(|| n.stat());
                 Ok(ReadOk::Children(names, stat))
             }
