@@ -36,18 +36,9 @@ pub const LOG_RECORD_END: u8 = 0x42;
 /// Adler-32 of `data`: the checksum of txn-log entries and snapshot streams
 /// (`java.util.zip.Adler32`).
 pub fn adler32(data: &[u8]) -> u32 {
-    const MOD: u32 = 65521;
-    let (mut a, mut b) = (1u32, 0u32);
-    // 5552 bytes is the most that can be summed before `b` could overflow a u32.
-    for chunk in data.chunks(5552) {
-        for &x in chunk {
-            a += x as u32;
-            b += a;
-        }
-        a %= MOD;
-        b %= MOD;
-    }
-    (b << 16) | a
+    let mut h = simd_adler32::Adler32::new();
+    h.write(data);
+    h.finish()
 }
 
 /// One framed record of a txn log: `long checksum, int len, len bytes, 0x42`.
@@ -121,6 +112,13 @@ mod tests {
     fn adler32_vector() {
         assert_eq!(adler32(b"hello"), 0x062c_0215);
         assert_eq!(adler32(b""), 1);
+        // Lengths around the SIMD block sizes and the 5552-byte modulo interval.
+        for n in [
+            1, 15, 16, 31, 32, 63, 64, 65, 5551, 5552, 5553, 20000, 100_003,
+        ] {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7 + 255) as u8).collect();
+            assert_eq!(adler32(&data), adler::adler32_slice(&data), "length {n}");
+        }
     }
 
     #[test]

@@ -158,7 +158,7 @@ fn str_ref(i: &[u8]) -> Result<(&str, &[u8]), String> {
 /// Adler-32 of the file so far, extended as each seal is checked (one pass in all).
 #[derive(Default)]
 struct RunningAdler {
-    sum: adler::Adler32,
+    sum: simd_adler32::Adler32,
     upto: usize,
 }
 
@@ -166,9 +166,9 @@ struct RunningAdler {
 fn check_seal(bytes: &[u8], i: &mut &[u8], run: &mut RunningAdler) -> Result<(), (u64, String)> {
     let at = bytes.len() - i.len();
     let (seal, rest) = decode_prefix::<i64>(i).map_err(|e| (at as u64, format!("seal: {e}")))?;
-    run.sum.write_slice(&bytes[run.upto..at]);
+    run.sum.write(&bytes[run.upto..at]);
     run.upto = at;
-    let want = run.sum.checksum() as i64;
+    let want = run.sum.finish() as i64;
     if seal != want {
         return Err((
             at as u64,
@@ -180,7 +180,7 @@ fn check_seal(bytes: &[u8], i: &mut &[u8], run: &mut RunningAdler) -> Result<(),
     if slash != "/" {
         return Err((at as u64 + 8, "seal not followed by \"/\"".into()));
     }
-    run.sum.write_slice(&bytes[at..at + 13]);
+    run.sum.write(&bytes[at..at + 13]);
     run.upto = at + 13;
     *i = rest;
     Ok(())
@@ -347,12 +347,24 @@ impl FuzzyWriter {
 /// file scan ignores), the running Adler-32, and an atomic rename when complete.
 pub struct SnapFile {
     w: BufWriter<File>,
-    adler: adler::Adler32,
+    adler: simd_adler32::Adler32,
     tmp: PathBuf,
     dest: PathBuf,
     dir: PathBuf,
     zxid_digest: Option<(i64, i64)>,
+    /// Bytes handed to `w`; the file offsets up to which writeback has been started, and
+    /// waited for.
+    total: u64,
+    paced: u64,
+    waited: u64,
 }
+
+/// Writeback window: a snapshot starts writing back each window of this size as soon as
+/// it is complete and waits for the previous one, so at most two windows are dirty. A
+/// snapshot of gigabytes then never piles up in the page cache for the final sync to
+/// flush in one burst, which would stall every txn-log fsync behind it (ext4 commits
+/// ordered data before the log's metadata).
+const WRITEBACK_WINDOW: u64 = 4 << 20;
 
 impl SnapFile {
     /// Creates the temporary file for a snapshot at `zxid` in `dir` (a version-2 dir).
@@ -361,19 +373,58 @@ impl SnapFile {
         let f = File::create(&tmp)?;
         Ok(SnapFile {
             w: BufWriter::with_capacity(1 << 20, f),
-            adler: adler::Adler32::new(),
+            adler: simd_adler32::Adler32::new(),
             tmp,
             dest: dir.join(files::snapshot_name(zxid)),
             dir: dir.to_owned(),
             zxid_digest: None,
+            total: 0,
+            paced: 0,
+            waited: 0,
         })
     }
 
     /// Appends bytes, updating the checksum.
     pub fn write(&mut self, b: &[u8]) -> io::Result<()> {
-        self.adler.write_slice(b);
-        self.w.write_all(b)
+        self.adler.write(b);
+        self.w.write_all(b)?;
+        self.total += b.len() as u64;
+        self.pace();
+        Ok(())
     }
+
+    /// Starts writeback of the newest complete window and waits for the one before it.
+    #[cfg(target_os = "linux")]
+    fn pace(&mut self) {
+        use std::os::unix::io::AsRawFd;
+        let flushed = self.total - self.w.buffer().len() as u64;
+        if flushed < self.paced + WRITEBACK_WINDOW {
+            return;
+        }
+        let fd = self.w.get_ref().as_raw_fd();
+        let (start, len) = (self.paced as i64, (flushed - self.paced) as i64);
+        // SAFETY: plain system calls on our own descriptor; failures only lose pacing.
+        unsafe {
+            libc::sync_file_range(fd, start, len, libc::SYNC_FILE_RANGE_WRITE);
+            if start > 0 {
+                // The previous window: [0 or the start of the window before, start).
+                let prev = self.waited as i64;
+                libc::sync_file_range(
+                    fd,
+                    prev,
+                    start - prev,
+                    libc::SYNC_FILE_RANGE_WAIT_BEFORE
+                        | libc::SYNC_FILE_RANGE_WRITE
+                        | libc::SYNC_FILE_RANGE_WAIT_AFTER,
+                );
+            }
+        }
+        self.waited = self.paced;
+        self.paced = flushed;
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn pace(&mut self) {}
 
     /// Sets the ZxidDigest (zxid, tree digest) [`SnapFile::finish`] writes after the seal.
     pub fn set_zxid_digest(&mut self, d: Option<(i64, i64)>) {
@@ -393,7 +444,7 @@ impl SnapFile {
     pub fn seal(&mut self, fsync: bool) -> io::Result<()> {
         let mut seal = [0u8; 13];
         let put = |w: &mut SnapFile, seal: &mut [u8; 13]| {
-            seal[..8].copy_from_slice(&(w.adler.checksum() as i64).to_be_bytes());
+            seal[..8].copy_from_slice(&(w.adler.finish() as i64).to_be_bytes());
             seal[8..].copy_from_slice(&SEAL_END);
             w.write(&seal[..])
         };
