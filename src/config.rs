@@ -68,6 +68,10 @@ pub struct Config {
     /// `rzk.snapshot.fork` (default true, Linux only): write snapshots from a forked copy
     /// of the process instead of walking the tree on the core task between batches.
     pub snapshot_fork: bool,
+    /// `rzk.workerThreads`: threads running the connection tasks and the core (default:
+    /// one less than the CPUs, at least one — the txn-log writer and a snapshot child
+    /// each want a CPU of their own).
+    pub worker_threads: Option<usize>,
     /// Every key/property as given, for `conf`/`envi` and features not modelled yet.
     pub properties: BTreeMap<String, String>,
     /// Non-fatal findings (unknown keys, values ZooKeeper would also ignore), for the log.
@@ -142,6 +146,7 @@ impl Default for Config {
             container_max_never_used_interval_ms: 0,
             sessionless_cnxn_timeout: std::time::Duration::from_millis(10_000),
             snapshot_fork: true,
+            worker_threads: None,
             properties: BTreeMap::new(),
             warnings: Vec::new(),
             myid: None,
@@ -162,6 +167,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// Worker threads for the runtime: `rzk.workerThreads`, else one less than the CPUs.
+    pub fn runtime_threads(&self) -> usize {
+        self.worker_threads.unwrap_or_else(|| {
+            let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+            cpus.saturating_sub(1).max(1)
+        })
+    }
+
     /// Whether a four-letter word is enabled by the whitelist.
     pub fn four_letter_enabled(&self, cmd: &str) -> bool {
         self.four_letter_whitelist
@@ -1356,6 +1369,13 @@ fn apply_system_properties(p: &mut Parser) -> Result<(), ConfigError> {
     if let Some(v) = p.java_bool("rzk.snapshot.fork") {
         p.cfg.snapshot_fork = v;
     }
+    if let Some(v) = p.num::<usize>("rzk.workerThreads")? {
+        if v == 0 {
+            p.bad_prop("rzk.workerThreads", "must be at least 1".into())?;
+        } else {
+            p.cfg.worker_threads = Some(v);
+        }
+    }
     // FourLetterCommands: the list, `*` = all; srvr always; isro iff exactly "true".
     let mut list: Vec<String> = Vec::new();
     if let Some(v) = p.prop("zookeeper.4lw.commands.whitelist") {
@@ -1666,6 +1686,20 @@ mod tests {
         assert_eq!(c.fsync_warning_threshold_ms, 7);
         let c = Config::parse(&format!("{BASE}fsync.warningthresholdms=9\n"), None, flags).unwrap();
         assert_eq!(c.fsync_warning_threshold_ms, 9);
+    }
+
+    #[test]
+    fn rzk_properties() {
+        let c = Config::parse(BASE, None, "").unwrap();
+        assert!(c.snapshot_fork && c.worker_threads.is_none() && c.runtime_threads() >= 1);
+        let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false";
+        let c = Config::parse(BASE, None, flags).unwrap();
+        assert_eq!((c.worker_threads, c.runtime_threads()), (Some(3), 3));
+        assert!(!c.snapshot_fork);
+        // A bad -D value is ignored with a warning, as bad JVM properties are.
+        let c = Config::parse(BASE, None, "-Drzk.workerThreads=0").unwrap();
+        assert!(c.worker_threads.is_none());
+        assert!(c.warnings.iter().any(|w| w.contains("rzk.workerThreads")));
     }
 
     #[test]

@@ -109,6 +109,7 @@ fn start(config: Option<PathBuf>) -> ExitCode {
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.runtime_threads())
         .enable_all()
         .build()
     {
