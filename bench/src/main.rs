@@ -193,8 +193,12 @@ fn full_plan(
     }
     let mut open = Vec::new();
     if on("open") {
+        // The same offered load for both servers, so latencies compare like for like.
         open.push((Mix::GetData, 8, 10000.0));
+        open.push((Mix::GetData, 8, 40000.0));
         open.push((Mix::SetData, 8, 3000.0));
+        open.push((Mix::SetData, 8, 15000.0));
+        open.push((Mix::Create, 8, 10000.0));
     }
     let cross = if on("crosscheck") {
         vec![

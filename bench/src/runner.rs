@@ -235,7 +235,14 @@ pub async fn run_server(
                 .map_err(|e| format!("removing {parent}: {e}"))?;
         }
     }
-    for &(mix, conns, rate) in &plan.open {
+    for (n, &(mix, conns, rate)) in plan.open.iter().enumerate() {
+        let run_id = format!("open{}-{n}", std::process::id());
+        let parent = workload::OpGen::create_parent(&run_id);
+        if mix == Mix::Create {
+            special::ensure(&srv.addr(), std::slice::from_ref(&parent))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let spec = Spec {
             mix,
             conns,
@@ -244,9 +251,14 @@ pub async fn run_server(
             secs: plan.secs,
             warmup: plan.warmup,
             rate: Some(rate),
-            run_id: "open".into(),
+            run_id,
         };
         sink.emit(load_point(&srv, &spec).await);
+        if mix == Mix::Create {
+            special::remove_created(&srv.addr(), &parent, conns, Duration::from_secs(300))
+                .await
+                .map_err(|e| format!("removing {parent}: {e}"))?;
+        }
     }
     for &(op, conns, depth) in &plan.cross {
         let parent = if op == "create" {
