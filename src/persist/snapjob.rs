@@ -325,7 +325,9 @@ mod forked {
             let t0 = Instant::now();
             let zxid = tree.last_processed_zxid;
             let mut file = SnapFile::create(dir, zxid)?;
-            let mut buf = BytesMut::with_capacity(2 * CHUNK_BYTES);
+            // A chunk is cut after the node that fills it: room for one more node of the
+            // largest size a request can carry (untouched pages cost nothing).
+            let mut buf = BytesMut::with_capacity(CHUNK_BYTES + (4 << 20));
             let mut writer = FuzzyWriter::begin(tree, sessions.iter().copied(), &mut buf);
             writer.reserve_for(tree);
             let parent = unsafe { libc::getpid() };

@@ -253,10 +253,12 @@ impl FuzzyWriter {
     }
 
     /// Reserves room for a walk of `tree` that must not allocate (a forked child's): a
-    /// stack entry per node and 4 KB of path.
+    /// stack entry per node and 1 MB of path.
     pub fn reserve_for(&mut self, tree: &DataTree) {
         self.stack.reserve(tree.node_count() + 1);
-        self.path.reserve(4096);
+        // A path cannot be longer than a request (jute.maxbuffer, 1 MB by default); the
+        // pages are only touched if a path that long exists.
+        self.path.reserve(1 << 20);
     }
 
     /// Nodes written so far.
