@@ -267,6 +267,10 @@ pub struct DataTree {
     pub digest_mismatches: u64,
     /// Encoded child lists of large nodes, for repeated getChildren.
     child_lists: std::cell::RefCell<ChildLists>,
+    /// The last path resolved by [`DataTree::lookup`] (its hash and node): creates under
+    /// one parent resolve the same parent again and again, and checking a remembered
+    /// node's names up to the root is cheaper than probing every level's child table.
+    last_lookup: std::cell::Cell<(u64, NodeId)>,
 }
 
 /// getChildren replies of nodes with many children, encoded once and reused until a child
@@ -344,6 +348,7 @@ impl DataTree {
             digest: 0,
             digest_mismatches: 0,
             child_lists: Default::default(),
+            last_lookup: std::cell::Cell::new((0, NodeId::MAX)),
         }
     }
 
@@ -419,11 +424,40 @@ impl DataTree {
         if path.is_empty() || path == "/" {
             return self.node(ROOT).map(|_| ROOT);
         }
+        let h = self.hasher.hash_one(path.as_bytes());
+        let (last_h, last_id) = self.last_lookup.get();
+        if last_h == h && self.is_at(last_id, path) {
+            return Some(last_id);
+        }
         let mut id = ROOT;
         for comp in path.strip_prefix('/')?.split('/') {
             id = self.child_id(id, comp)?;
         }
+        self.last_lookup.set((h, id));
         Some(id)
+    }
+
+    /// Whether node `id` is the one at `path` (its name and its ancestors' names match the
+    /// path's components, ending at the root). Paths are unique, so this is exact whatever
+    /// happened to the slot since it was remembered.
+    fn is_at(&self, mut id: NodeId, path: &str) -> bool {
+        let mut rest = path;
+        loop {
+            if rest.is_empty() {
+                return id == ROOT;
+            }
+            let Some((head, name)) = rest.rsplit_once('/') else {
+                return false;
+            };
+            let Some(n) = self.node(id) else {
+                return false;
+            };
+            if id == ROOT || n.name_bytes() != name.as_bytes() {
+                return false;
+            }
+            id = n.parent;
+            rest = head;
+        }
     }
 
     /// Looks a node up; `""` aliases the root, as in ZooKeeper.
@@ -996,6 +1030,30 @@ mod tests {
         t.child_names(t.get(path).unwrap())
             .map(str::to_owned)
             .collect()
+    }
+
+    #[test]
+    fn remembered_lookup_follows_deletes_and_reused_slots() {
+        let mut t = DataTree::new();
+        let open = Acl::open();
+        t.create("/a", None, &open, 0, -1, 2, 0).unwrap();
+        t.create("/a/b", None, &open, 0, -1, 3, 0).unwrap();
+        let b = t.lookup("/a/b").unwrap();
+        assert_eq!(t.lookup("/a/b"), Some(b)); // remembered
+        t.delete("/a/b", 4).unwrap();
+        assert_eq!(t.lookup("/a/b"), None);
+        t.create("/a/c", None, &open, 0, -1, 5, 0).unwrap(); // reuses b's slot
+        assert_eq!(t.lookup("/a/c"), Some(b));
+        assert_eq!(t.lookup("/a/b"), None);
+        t.create("/z", None, &open, 0, -1, 6, 0).unwrap();
+        t.create("/z/b", None, &open, 0, -1, 7, 0).unwrap();
+        let zb = t.lookup("/z/b").unwrap();
+        assert_eq!(t.lookup("/a/b"), None); // same leaf name, other parent
+        assert_eq!(t.lookup("/z/b"), Some(zb));
+        assert_eq!(t.lookup("/z/b/"), None);
+        assert_eq!(t.lookup("/z//b"), None);
+        assert_eq!(t.lookup("/"), Some(ROOT));
+        assert_eq!(t.get("/z/b").map(|n| n.name()), Some("b"));
     }
 
     #[test]
