@@ -497,35 +497,42 @@ impl DataTree {
         id
     }
 
-    /// A node's children as a getChildren reply encodes them (`int count`, then each name
-    /// as a jute string), in the same order as [`DataTree::child_names`].
-    pub fn child_list(&self, id: NodeId) -> bytes::Bytes {
+    /// Appends a node's children as a getChildren reply encodes them (`int count`, then
+    /// each name as a jute string), in the same order as [`DataTree::child_names`]. A
+    /// small list is encoded straight into `out`; a large one is encoded once, kept, and
+    /// copied from then on.
+    pub fn put_child_list(&self, id: NodeId, out: &mut bytes::BytesMut) {
         let Some(node) = self.node(id) else {
-            return bytes::Bytes::from_static(&[0, 0, 0, 0]);
+            out.extend_from_slice(&[0, 0, 0, 0]);
+            return;
         };
-        let cache = node.child_count() >= CHILD_LIST_MIN;
-        if cache {
-            if let Some(b) = self.child_lists.borrow().map.get(&id) {
-                return b.clone();
-            }
+        if node.child_count() < CHILD_LIST_MIN {
+            self.encode_child_list(node, out);
+            return;
         }
-        let mut out = bytes::BytesMut::new();
+        if let Some(b) = self.child_lists.borrow().map.get(&id) {
+            out.extend_from_slice(b);
+            return;
+        }
+        let mut list = bytes::BytesMut::new();
+        self.encode_child_list(node, &mut list);
+        out.extend_from_slice(&list);
+        let list = list.freeze();
+        let mut c = self.child_lists.borrow_mut();
+        if c.bytes + list.len() > CHILD_LIST_BUDGET {
+            c.map.clear();
+            c.bytes = 0;
+        }
+        c.bytes += list.len();
+        c.map.insert(id, list);
+    }
+
+    fn encode_child_list(&self, node: &Node, out: &mut bytes::BytesMut) {
         out.extend_from_slice(&(node.child_count() as i32).to_be_bytes());
         for name in self.child_names(node) {
             out.extend_from_slice(&(name.len() as i32).to_be_bytes());
             out.extend_from_slice(name.as_bytes());
         }
-        let b = out.freeze();
-        if cache {
-            let mut c = self.child_lists.borrow_mut();
-            if c.bytes + b.len() > CHILD_LIST_BUDGET {
-                c.map.clear();
-                c.bytes = 0;
-            }
-            c.bytes += b.len();
-            c.map.insert(id, b.clone());
-        }
-        b
     }
 
     /// Forgets `id`'s cached child list (its children changed, or it went).
@@ -1020,7 +1027,8 @@ mod tests {
 
     /// The listing a getChildren reply carries, decoded.
     fn listed(t: &DataTree, path: &str) -> Vec<String> {
-        let b = t.child_list(t.lookup(path).unwrap());
+        let mut b = bytes::BytesMut::new();
+        t.put_child_list(t.lookup(path).unwrap(), &mut b);
         let (rest, v) = <Vec<String> as jute::Codec>::decode(&b).unwrap();
         assert!(rest.is_empty());
         v

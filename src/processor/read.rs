@@ -6,7 +6,7 @@ use crate::acl;
 use crate::fast::HashMap;
 use crate::tree::DataTree;
 use crate::watch::{ConnId, WatchMode, WatchTable};
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use jute::data::{Acl, ClientInfo, Id, Stat};
 use jute::proto::*;
 use jute::request::{encode_multi_results, MultiOp, MultiResult, Request};
@@ -18,8 +18,9 @@ enum ReadOk<'a> {
     Empty,
     Stat(Stat),
     Data(Option<&'a [u8]>, Stat),
-    /// An encoded child list (see `DataTree::child_list`) and, for getChildren2, the Stat.
-    Children(bytes::Bytes, Option<Stat>),
+    /// A node's child list (encoded by `DataTree::put_child_list`) and, for getChildren2,
+    /// the Stat.
+    Children(&'a DataTree, crate::tree::NodeId, Option<Stat>),
     Acl(Vec<Acl>, Stat),
     Path(String),
     Int(i32),
@@ -37,8 +38,8 @@ impl ReadOk<'_> {
                 jute::codec::put_buffer(o, *d);
                 s.encode(o);
             }
-            ReadOk::Children(c, s) => {
-                o.put_slice(c);
+            ReadOk::Children(tree, id, s) => {
+                tree.put_child_list(*id, o);
                 if let Some(s) = s {
                     s.encode(o);
                 }
@@ -127,9 +128,8 @@ impl<'a> ReadCtx<'a, '_> {
                 if r.watch {
                     self.watch(true, &r.path);
                 }
-                let names = self.tree.child_list(id);
                 let stat = matches!(req, Request::GetChildren2(_)).then(|| n.stat());
-                Ok(ReadOk::Children(names, stat))
+                Ok(ReadOk::Children(self.tree, id, stat))
             }
             Request::GetAcl(r) => {
                 let n = self.node(&r.path, acl::READ | acl::ADMIN)?;
