@@ -55,9 +55,20 @@ pub async fn run(
     nkeys: usize,
 ) -> Result<Value, String> {
     let bin = ensure_built()?;
-    let mut child = tokio_child(
-        &bin, addr, op, conns, depth, secs, warmup, size, parent, nkeys,
-    )?;
+    let mut child = Command::new(&bin)
+        .arg(addr)
+        .arg(op)
+        .arg(conns.to_string())
+        .arg(depth.to_string())
+        .arg(secs.to_string())
+        .arg(warmup.to_string())
+        .arg(size.to_string())
+        .arg(parent)
+        .arg(nkeys.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("zkload: {e}"))?;
     let limit = Instant::now() + Duration::from_secs_f64(secs + warmup + 40.0);
     loop {
         match child.try_wait() {
@@ -80,33 +91,4 @@ pub async fn run(
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn tokio_child(
-    bin: &PathBuf,
-    addr: &str,
-    op: &str,
-    conns: usize,
-    depth: usize,
-    secs: f64,
-    warmup: f64,
-    size: usize,
-    parent: &str,
-    nkeys: usize,
-) -> Result<std::process::Child, String> {
-    Command::new(bin)
-        .arg(addr)
-        .arg(op)
-        .arg(conns.to_string())
-        .arg(depth.to_string())
-        .arg(secs.to_string())
-        .arg(warmup.to_string())
-        .arg(size.to_string())
-        .arg(parent)
-        .arg(nkeys.to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("zkload: {e}"))
 }

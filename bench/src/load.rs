@@ -8,7 +8,7 @@
 //! Only replies that arrive inside the measurement window count; the window starts after a
 //! warm-up, and every connection stops sending at its end and drains for at most 10 s.
 
-use crate::conn::{Conn, NOTIFICATION_XID};
+use crate::conn::{Conn, Reply, NOTIFICATION_XID};
 use crate::workload::{Mix, OpGen};
 use hdrhistogram::Histogram;
 use std::cell::RefCell;
@@ -153,9 +153,49 @@ pub async fn run(
         .into_inner()
 }
 
+/// One connection's reply accounting, shared by the closed and the open loop.
+#[derive(Default)]
+struct Counts {
+    ops: u64,
+    errors: u64,
+    mism: u64,
+}
+
+impl Counts {
+    /// Matches reply `r` with the oldest outstanding request (`(xid, when)` in `q`); a
+    /// reply with no request or another xid is a mismatch. Returns the request's `when`
+    /// if the reply counts (it arrived inside the window); notifications are skipped.
+    fn take<T>(&mut self, r: &Reply, q: &mut VecDeque<(i32, T)>, counted: bool) -> Option<T> {
+        if r.header.xid == NOTIFICATION_XID {
+            return None;
+        }
+        let Some((xid, when)) = q.pop_front() else {
+            self.mism += 1;
+            return None;
+        };
+        if xid != r.header.xid {
+            self.mism += 1;
+        }
+        if !counted {
+            return None;
+        }
+        self.ops += 1;
+        if r.header.err != 0 {
+            self.errors += 1;
+        }
+        Some(when)
+    }
+
+    fn add_to(&self, tl: &mut Tally) {
+        tl.ops += self.ops;
+        tl.errors += self.errors;
+        tl.xid_mismatches += self.mism;
+    }
+}
+
 async fn closed_conn(mut c: Conn, mut gen: OpGen, depth: usize, win: Window, tally: Shared) {
     let mut hist = new_hist();
-    let (mut ops, mut errors, mut mism) = (0u64, 0u64, 0u64);
+    let mut counts = Counts::default();
     let mut inflight: VecDeque<(i32, Instant)> = VecDeque::with_capacity(depth);
     let mut replies = Vec::with_capacity(depth);
     let hard_end = win.end + DRAIN;
@@ -188,30 +228,14 @@ async fn closed_conn(mut c: Conn, mut gen: OpGen, depth: usize, win: Window, tal
         let t = Instant::now();
         let counted = t >= win.start && t < win.end;
         for r in replies.drain(..) {
-            if r.header.xid == NOTIFICATION_XID {
-                continue;
-            }
-            let Some((xid, sent)) = inflight.pop_front() else {
-                mism += 1;
-                continue;
-            };
-            if xid != r.header.xid {
-                mism += 1;
-            }
-            if counted {
-                ops += 1;
-                if r.header.err != 0 {
-                    errors += 1;
-                }
+            if let Some(sent) = counts.take(&r, &mut inflight, counted) {
                 let _ = hist.record(micros(t - sent));
             }
         }
     }
     let mut tl = tally.borrow_mut();
-    tl.ops += ops;
+    counts.add_to(&mut tl);
     tl.sent += sent;
-    tl.errors += errors;
-    tl.xid_mismatches += mism;
     tl.lost += inflight.len() as u64;
     let _ = tl.hist.add(&hist);
     if let Some(e) = failure {
@@ -222,7 +246,7 @@ async fn closed_conn(mut c: Conn, mut gen: OpGen, depth: usize, win: Window, tal
 }
 
 /// (xid, scheduled send, actual send) of one outstanding open-loop request.
-type Pending = Rc<RefCell<VecDeque<(i32, Instant, Instant)>>>;
+type Pending = Rc<RefCell<VecDeque<(i32, (Instant, Instant))>>>;
 
 async fn open_conn(
     c: Conn,
@@ -251,7 +275,7 @@ async fn open_conn(
             while next <= now && next < win.end {
                 if p2.borrow().len() < cap {
                     let xid = writer.queue_frame(|b| gen.next_frame(b));
-                    p2.borrow_mut().push_back((xid, next, now));
+                    p2.borrow_mut().push_back((xid, (next, now)));
                     sent += 1;
                 } else if next >= win.start {
                     skipped += 1;
@@ -273,7 +297,7 @@ async fn open_conn(
         writer
     });
     let (mut hist, mut hsched) = (new_hist(), new_hist());
-    let (mut ops, mut errors, mut mism) = (0u64, 0u64, 0u64);
+    let mut counts = Counts::default();
     let mut replies = Vec::new();
     let hard_end = win.end + DRAIN;
     let mut failure = None;
@@ -299,21 +323,7 @@ async fn open_conn(
         let counted = t >= win.start && t < win.end;
         let mut p = pending.borrow_mut();
         for r in replies.drain(..) {
-            if r.header.xid == NOTIFICATION_XID {
-                continue;
-            }
-            let Some((xid, sched, sent)) = p.pop_front() else {
-                mism += 1;
-                continue;
-            };
-            if xid != r.header.xid {
-                mism += 1;
-            }
-            if counted {
-                ops += 1;
-                if r.header.err != 0 {
-                    errors += 1;
-                }
+            if let Some((sched, sent)) = counts.take(&r, &mut p, counted) {
                 let _ = hist.record(micros(t - sent));
                 let _ = hsched.record(micros(t - sched));
             }
@@ -321,9 +331,7 @@ async fn open_conn(
     }
     let writer = sender.await.ok();
     let mut tl = tally.borrow_mut();
-    tl.ops += ops;
-    tl.errors += errors;
-    tl.xid_mismatches += mism;
+    counts.add_to(&mut tl);
     tl.lost += pending.borrow().len() as u64;
     let _ = tl.hist.add(&hist);
     let _ = tl.hist_sched.add(&hsched);
