@@ -196,9 +196,7 @@ async fn connection(
             },
             m = inlet.rx.recv() => match m {
                 Some(Out::Data(b)) => {
-                    let r = write_all(&sock, &b).await;
-                    inlet.written.fetch_add(1, Ordering::Release);
-                    if r.is_err() {
+                    if write_queued(&sock, &inlet, &b).await.is_err() {
                         break;
                     }
                 }
@@ -217,9 +215,7 @@ async fn drain(sock: &TcpStream, inlet: &mut Inlet) {
     while let Some(m) = inlet.rx.recv().await {
         match m {
             Out::Data(b) => {
-                let r = write_all(sock, &b).await;
-                inlet.written.fetch_add(1, Ordering::Release);
-                if r.is_err() {
+                if write_queued(sock, inlet, &b).await.is_err() {
                     return;
                 }
             }
@@ -227,6 +223,14 @@ async fn drain(sock: &TcpStream, inlet: &mut Inlet) {
         }
     }
     shutdown(sock);
+}
+
+/// Writes a chunk the core queued and counts it written (the core writes directly again
+/// once every queued chunk is counted), whether or not the write succeeded.
+async fn write_queued(sock: &TcpStream, inlet: &Inlet, b: &[u8]) -> std::io::Result<()> {
+    let r = write_all(sock, b).await;
+    inlet.written.fetch_add(1, Ordering::Release);
+    r
 }
 
 /// Reads what is available into `buf`. A read that leaves room in `buf` drained the
