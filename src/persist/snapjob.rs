@@ -303,6 +303,15 @@ mod forked {
     use tokio::sync::mpsc::UnboundedSender;
     use tracing::{error, info};
 
+    /// The child's nice value: the lowest CPU priority, so a snapshot never takes a CPU
+    /// from the core or the log writer that they want.
+    const CHILD_NICE: libc::c_int = 19;
+    /// `ioprio_set` target kind: one process.
+    const IOPRIO_WHO_PROCESS: libc::c_int = 1;
+    /// Best-effort class (2), lowest level (7): the txn log's fsyncs go first on
+    /// schedulers that honour I/O priorities.
+    const CHILD_IOPRIO: libc::c_int = (2 << 13) | 7;
+
     /// A child writing a snapshot, and the thread waiting for it.
     pub struct Forked {
         pid: libc::pid_t,
@@ -406,6 +415,10 @@ mod forked {
             for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGPIPE] {
                 libc::signal(sig, libc::SIG_DFL);
             }
+            // Background work: the core, the log writer and the clients come first. The
+            // child still runs whenever a CPU is idle, and gets a small share when none is.
+            libc::setpriority(libc::PRIO_PROCESS, 0, CHILD_NICE);
+            libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, CHILD_IOPRIO);
             // Listening and client sockets must not outlive the parent in this process.
             let fd = file.raw_fd() as libc::c_uint;
             if fd > 0 {
