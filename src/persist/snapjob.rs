@@ -13,7 +13,7 @@
 //!   snapshot, not the core; the thread wakes the core (a no-op `committed` value) after
 //!   each chunk so an idle server keeps making progress.
 
-use crate::persist::snapshot::{FuzzyWriter, SnapFile};
+use crate::persist::snapshot::{FuzzyWriter, SnapFile, WalkSpare};
 use crate::tree::DataTree;
 use bytes::BytesMut;
 use std::path::PathBuf;
@@ -70,6 +70,7 @@ impl SnapJob {
         dir: PathBuf,
         tree: &DataTree,
         sessions: impl Iterator<Item = (i64, u32)>,
+        spare: &mut WalkSpare,
         wake: UnboundedSender<i64>,
         fsync: bool,
         fork: bool,
@@ -78,7 +79,7 @@ impl SnapJob {
         #[cfg(target_os = "linux")]
         if fork {
             let sessions: Vec<(i64, u32)> = sessions.collect();
-            match forked::Forked::start(&dir, tree, &sessions, wake.clone(), fsync) {
+            match forked::Forked::start(&dir, tree, &sessions, spare, wake.clone(), fsync) {
                 Ok(f) => {
                     return Ok(SnapJob {
                         zxid,
@@ -96,7 +97,7 @@ impl SnapJob {
             });
         }
         #[cfg(not(target_os = "linux"))]
-        let _ = fork;
+        let _ = (fork, spare);
         let job = InCore::start(dir, tree, sessions, wake, fsync)?;
         Ok(SnapJob {
             zxid,
@@ -291,7 +292,7 @@ mod forked {
     //! calls (write, fsync, exit), so no lock another thread held at the fork can block it.
 
     use super::CHUNK_BYTES;
-    use crate::persist::snapshot::{FuzzyWriter, SnapFile};
+    use crate::persist::snapshot::{FuzzyWriter, SnapFile, WalkSpare};
     use crate::tree::DataTree;
     use bytes::BytesMut;
     use std::io;
@@ -328,6 +329,7 @@ mod forked {
             dir: &Path,
             tree: &DataTree,
             sessions: &[(i64, u32)],
+            spare: &mut WalkSpare,
             wake: UnboundedSender<i64>,
             fsync: bool,
         ) -> io::Result<Forked> {
@@ -336,9 +338,11 @@ mod forked {
             let mut file = SnapFile::create(dir, zxid)?;
             // A chunk is cut after the node that fills it: room for one more node of the
             // largest size a request can carry (untouched pages cost nothing).
-            let mut buf = BytesMut::with_capacity(CHUNK_BYTES + (4 << 20));
+            let mut buf = std::mem::take(&mut spare.buf);
+            buf.clear();
+            buf.reserve(CHUNK_BYTES + (4 << 20));
             let mut writer = FuzzyWriter::begin(tree, sessions.iter().copied(), &mut buf);
-            writer.reserve_for(tree);
+            writer.reserve_for(tree, spare);
             let parent = unsafe { libc::getpid() };
             // SAFETY: the child only runs `child`, which allocates nothing, takes no locks
             // and ends in `_exit`.
@@ -352,6 +356,9 @@ mod forked {
                 let code = child(parent, tree, writer, buf, &mut file, fsync);
                 unsafe { libc::_exit(code) }
             }
+            // The parent's copies were never written after the fork: keep them.
+            writer.release_into(spare);
+            spare.buf = buf;
             let fork_us = t0.elapsed().as_micros() as u64;
             info!(
                 zxid = format_args!("0x{zxid:x}"),

@@ -253,12 +253,32 @@ impl FuzzyWriter {
     }
 
     /// Reserves room for a walk of `tree` that must not allocate (a forked child's): a
-    /// stack entry per node and 1 MB of path.
-    pub fn reserve_for(&mut self, tree: &DataTree) {
-        self.stack.reserve(tree.node_count() + 1);
+    /// stack entry per node and 1 MB of path, in `spare`'s buffers where they are large
+    /// enough (see [`WalkSpare`]).
+    pub fn reserve_for(&mut self, tree: &DataTree, spare: &mut WalkSpare) {
+        let need = tree.node_count() + 1;
+        let mut stack = std::mem::take(&mut spare.stack);
+        if stack.capacity() < need {
+            // A fresh block rather than a reallocation, which would copy (and so touch)
+            // the whole old capacity; with headroom so a growing tree reuses it.
+            stack = Vec::with_capacity(need + need / 2);
+        }
+        stack.clear();
+        stack.extend_from_slice(&self.stack);
+        let mut path = std::mem::take(&mut spare.path);
+        path.clear();
         // A path cannot be longer than a request (jute.maxbuffer, 1 MB by default); the
         // pages are only touched if a path that long exists.
-        self.path.reserve(1 << 20);
+        path.reserve(1 << 20);
+        path.extend_from_slice(&self.path);
+        self.stack = stack;
+        self.path = path;
+    }
+
+    /// Hands the walk's buffers back to `spare` for the next snapshot.
+    pub fn release_into(self, spare: &mut WalkSpare) {
+        spare.stack = self.stack;
+        spare.path = self.path;
     }
 
     /// Nodes written so far.
@@ -343,6 +363,19 @@ impl FuzzyWriter {
         self.zxid_digest = Some((tree.last_processed_zxid, tree.digest()));
         true
     }
+}
+
+/// A forked walk's buffers, kept between snapshots. A walk of a large tree reserves
+/// megabytes up front (the child must not allocate), and allocating them afresh each
+/// time cost the core up to 10 ms per snapshot here (the allocator maps and faults
+/// large blocks anew); the parent never writes to them, so keeping them costs only
+/// address space.
+#[derive(Default)]
+pub struct WalkSpare {
+    stack: Vec<(NodeId, usize)>,
+    path: Vec<u8>,
+    /// The chunk buffer the child serializes into.
+    pub buf: BytesMut,
 }
 
 /// A snapshot being written: a temporary name (`tmp.snapshot.<hex>`, which ZooKeeper's

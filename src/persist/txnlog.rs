@@ -16,6 +16,7 @@
 
 use crate::config::Config;
 use crate::persist::snapjob::SnapJob;
+use crate::persist::snapshot::WalkSpare;
 use crate::persist::writer::{LogStats, ToWriter, Writer, WriterOptions};
 use crate::persist::{files, Failed, TxnLog};
 use crate::session::SessionTracker;
@@ -76,6 +77,8 @@ pub struct FileTxnLog {
     failures: Receiver<Failed>,
     writer: Option<JoinHandle<()>>,
     wake: UnboundedSender<i64>,
+    /// Buffers a forked snapshot walk reuses.
+    spare: WalkSpare,
     /// Counters shared with the writer thread.
     pub stats: Arc<LogStats>,
     since_snap: u64,
@@ -124,6 +127,7 @@ impl FileTxnLog {
             failures: frx,
             writer: Some(writer),
             wake: committed,
+            spare: WalkSpare::default(),
             stats,
             since_snap: 0,
             threshold,
@@ -206,6 +210,7 @@ impl TxnLog for FileTxnLog {
             self.opts.snap_dir.clone(),
             tree,
             sessions,
+            &mut self.spare,
             self.wake.clone(),
             fsync,
             self.opts.snapshot_fork,
