@@ -269,8 +269,17 @@ async fn open_conn(
         let mut next = t0;
         let (mut skipped, mut sent) = (0u64, 0u64);
         let mut failure = None;
+        let mut pacer = crate::pacer::Pacer::new().ok();
         while next < win.end {
-            tokio::time::sleep_until(next.into()).await;
+            match pacer.as_mut() {
+                Some(p) => {
+                    if let Err(e) = p.sleep_until(next).await {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                None => tokio::time::sleep_until(next.into()).await,
+            }
             let now = Instant::now();
             while next <= now && next < win.end {
                 if p2.borrow().len() < cap {
