@@ -8,8 +8,6 @@
 mod cclient;
 mod conn;
 mod load;
-mod pacer;
-mod prefault;
 mod procfs;
 mod report;
 mod runner;
@@ -80,9 +78,6 @@ struct RunArgs {
     /// Write the throughput-vs-connections plot (SVG) here.
     #[arg(long)]
     plot: Option<PathBuf>,
-    /// Skip touching the free memory once before the run (see `prefault`).
-    #[arg(long)]
-    no_prefault: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -336,14 +331,6 @@ async fn cmd_run(a: RunArgs) -> i32 {
         }
     }
     machine_banner(&servers);
-    if !a.no_prefault {
-        let (bytes, secs) = prefault::free_memory();
-        println!(
-            "prefaulted {:.1} GB of free memory in {secs:.1} s (a VM's first touch of a page \
-             is slow; done once so the server that runs first does not pay for it)",
-            bytes as f64 / 1e9
-        );
-    }
     let file = a
         .json_out
         .as_ref()

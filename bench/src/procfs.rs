@@ -93,20 +93,10 @@ pub fn ncpus() -> usize {
 
 /// Total memory in bytes (MemTotal).
 pub fn mem_total() -> u64 {
-    meminfo("MemTotal:")
-}
-
-/// Memory available for new allocations without swapping, in bytes (MemAvailable).
-pub fn mem_available() -> u64 {
-    meminfo("MemAvailable:")
-}
-
-/// A `/proc/meminfo` field (given with its colon) in bytes; 0 when unreadable.
-fn meminfo(key: &str) -> u64 {
     fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|s| {
-            let l = s.lines().find(|l| l.starts_with(key))?.to_string();
+            let l = s.lines().find(|l| l.starts_with("MemTotal:"))?.to_string();
             l.split_whitespace().nth(1)?.parse::<u64>().ok()
         })
         .map(|kb| kb * 1024)
