@@ -8,6 +8,7 @@
 mod cclient;
 mod conn;
 mod load;
+mod pacer;
 mod procfs;
 mod report;
 mod runner;
