@@ -542,6 +542,35 @@ fn group_commit_coalesces_batches_during_fsync() {
         0
     );
     assert_eq!(record_offsets(&logs[0].1).len(), 50);
+    // The file was named only once its header was in it: no temporary is left.
+    let leftovers: Vec<_> = std::fs::read_dir(d.join("version-2"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tmp."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// What a kill -9 can leave while a new txn log is being created: a `tmp.log.*` (the file
+/// before its header was renamed into place) or a `log.*` holding only its header. Start-up
+/// removes the first and reads the second as a log without records, as ZooKeeper does.
+#[test]
+fn crash_while_a_log_is_created_recovers() {
+    let d = temp("newlog");
+    let mut o = opts(&d);
+    o.write_snapshot = true;
+    recovery::recover(&o).unwrap();
+    let v2 = d.join("version-2");
+    let mut h = BytesMut::new();
+    jute::Codec::encode(&jute::file::FileHeader::txn_log(), &mut h);
+    std::fs::write(v2.join("log.1"), &h).unwrap();
+    std::fs::write(v2.join("tmp.log.2"), b"").unwrap();
+    let rec = recovery::recover(&opts(&d)).unwrap();
+    assert_eq!(rec.tree.last_processed_zxid, 0);
+    assert!(!v2.join("tmp.log.2").exists());
+    assert!(v2.join("log.1").exists());
     std::fs::remove_dir_all(&d).unwrap();
 }
 

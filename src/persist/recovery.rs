@@ -450,6 +450,7 @@ pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
         fs::create_dir_all(d).map_err(|e| PersistError::io(d, e))?;
     }
     remove_stale_temporaries(&opts.snap_dir);
+    remove_stale_temporaries(&opts.log_dir);
     let snaps =
         files::list(&opts.snap_dir, "snapshot").map_err(|e| PersistError::io(&opts.snap_dir, e))?;
     let logs = files::list(&opts.log_dir, "log").map_err(|e| PersistError::io(&opts.log_dir, e))?;
@@ -513,11 +514,14 @@ pub fn recover(opts: &RecoveryOptions) -> Result<Recovered, PersistError> {
     })
 }
 
-/// Removes `tmp.snapshot.*` left by a snapshot a crash interrupted.
+/// Removes `tmp.snapshot.*` left by a snapshot a crash interrupted, and `tmp.log.*` left
+/// by a crash while a new txn log was being given its header.
 fn remove_stale_temporaries(dir: &Path) {
     let Ok(rd) = fs::read_dir(dir) else { return };
     for e in rd.flatten() {
-        if e.file_name().to_string_lossy().starts_with("tmp.snapshot.") {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("tmp.snapshot.") || name.starts_with("tmp.log.") {
             let _ = fs::remove_file(e.path());
         }
     }

@@ -72,6 +72,8 @@ pub struct LogStats {
 struct Open {
     file: File,
     path: PathBuf,
+    /// Length of the file header; records start here.
+    header: u64,
     /// End of the last durable record.
     pos: u64,
     /// Current (preallocated) file size.
@@ -200,12 +202,17 @@ impl Writer {
         self.buf.clear();
     }
 
-    /// Opens `log.<first>` with its header if no file is open.
+    /// Opens `log.<first>` with its header if no file is open. The file gets its name
+    /// only once the header is in it (written under `tmp.log.<first>`, then renamed): a
+    /// crash between creating the file and its first write must not leave an empty
+    /// `log.<first>`, which ZooKeeper cannot start from (EOFException reading the header).
     fn ensure_open(&mut self) -> io::Result<()> {
         if self.cur.is_some() {
             return Ok(());
         }
-        let path = self.opts.dir.join(files::log_name(self.first));
+        let name = files::log_name(self.first);
+        let path = self.opts.dir.join(&name);
+        let tmp = self.opts.dir.join(format!("tmp.{name}"));
         // Recovery has made everything below `first` durable elsewhere, so a file of this
         // name can only hold undurable leftovers: start it afresh.
         let file = OpenOptions::new()
@@ -213,22 +220,30 @@ impl Writer {
             .read(true)
             .write(true)
             .truncate(true)
-            .open(&path)?;
+            .open(&tmp)?;
         let mut h = BytesMut::new();
         FileHeader::txn_log().encode(&mut h);
-        self.cur = Some(Open {
-            file,
-            path,
-            pos: 0,
-            size: 0,
+        let header = h.len() as u64;
+        let named = file.write_all_at(&h, 0).and_then(|_| {
+            if self.opts.force_sync {
+                file.sync_data()?;
+            }
+            fs::rename(&tmp, &path)
         });
-        // The header goes out with the first batch, in the same write.
-        let mut b = h.to_vec();
-        b.extend_from_slice(&self.buf);
-        self.buf = b;
+        if let Err(e) = named {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
         if let Err(e) = files::sync_dir(&self.opts.dir) {
             warn!(dir = %self.opts.dir.display(), error = %e, "cannot sync the log directory");
         }
+        self.cur = Some(Open {
+            file,
+            path,
+            header,
+            pos: header,
+            size: header,
+        });
         Ok(())
     }
 
@@ -271,7 +286,7 @@ impl Writer {
     /// durable record yet is removed.
     fn cut_back(&mut self) {
         let Some(o) = self.cur.as_mut() else { return };
-        if o.pos == 0 {
+        if o.pos <= o.header {
             let path = o.path.clone();
             self.cur = None;
             if let Err(e) = fs::remove_file(&path) {
