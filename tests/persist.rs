@@ -34,6 +34,15 @@ fn temp(tag: &str) -> PathBuf {
     d
 }
 
+/// A fresh directory recovered once with snapshot writing on (so it holds snapshot.0).
+fn recover_fresh(tag: &str) -> (PathBuf, recovery::Recovered) {
+    let d = temp(tag);
+    let mut o = opts(&d);
+    o.write_snapshot = true;
+    let rec = recovery::recover(&o).unwrap();
+    (d, rec)
+}
+
 fn opts(dir: &Path) -> RecoveryOptions {
     RecoveryOptions {
         snap_dir: dir.join("version-2"),
@@ -110,10 +119,7 @@ fn zookeeper_log_replays_to_zookeepers_own_snapshot() {
 
 #[test]
 fn empty_dir_starts_at_zero_and_writes_snapshot_0() {
-    let d = temp("empty");
-    let mut o = opts(&d);
-    o.write_snapshot = true;
-    let rec = recovery::recover(&o).unwrap();
+    let (d, rec) = recover_fresh("empty");
     assert_eq!(rec.tree.last_processed_zxid, 0);
     assert_same(&rec.tree, &DataTree::new());
     let (t, _) = recovery::load_snapshot(&d.join("version-2/snapshot.0"), 0).unwrap();
@@ -409,10 +415,7 @@ fn forked_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
 }
 
 fn snapshots_and_log_rolls_while_writing_recover_the_same_tree(name: &str, fork: bool) {
-    let d = temp(name);
-    let mut o = opts(&d);
-    o.write_snapshot = true;
-    let rec = recovery::recover(&o).unwrap();
+    let (d, rec) = recover_fresh(name);
     let mut tree = rec.tree;
     let mut sessions = HashMap::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -558,10 +561,7 @@ fn group_commit_coalesces_batches_during_fsync() {
 /// removes the first and reads the second as a log without records, as ZooKeeper does.
 #[test]
 fn crash_while_a_log_is_created_recovers() {
-    let d = temp("newlog");
-    let mut o = opts(&d);
-    o.write_snapshot = true;
-    recovery::recover(&o).unwrap();
+    let (d, _) = recover_fresh("newlog");
     let v2 = d.join("version-2");
     let mut h = BytesMut::new();
     jute::Codec::encode(&jute::file::FileHeader::txn_log(), &mut h);
