@@ -233,15 +233,16 @@ async fn closed_conn(mut c: Conn, mut gen: OpGen, depth: usize, win: Window, tal
             }
         }
     }
-    let mut tl = tally.borrow_mut();
-    counts.add_to(&mut tl);
-    tl.sent += sent;
-    tl.lost += inflight.len() as u64;
-    let _ = tl.hist.add(&hist);
-    if let Some(e) = failure {
-        tl.note_error(&e);
+    {
+        let mut tl = tally.borrow_mut();
+        counts.add_to(&mut tl);
+        tl.sent += sent;
+        tl.lost += inflight.len() as u64;
+        let _ = tl.hist.add(&hist);
+        if let Some(e) = failure {
+            tl.note_error(&e);
+        }
     }
-    drop(tl);
     let _ = c.close(Duration::from_secs(5)).await;
 }
 
@@ -339,15 +340,16 @@ async fn open_conn(
         }
     }
     let writer = sender.await.ok();
-    let mut tl = tally.borrow_mut();
-    counts.add_to(&mut tl);
-    tl.lost += pending.borrow().len() as u64;
-    let _ = tl.hist.add(&hist);
-    let _ = tl.hist_sched.add(&hsched);
-    if let Some(e) = failure {
-        tl.note_error(&e);
+    {
+        let mut tl = tally.borrow_mut();
+        counts.add_to(&mut tl);
+        tl.lost += pending.borrow().len() as u64;
+        let _ = tl.hist.add(&hist);
+        let _ = tl.hist_sched.add(&hsched);
+        if let Some(e) = failure {
+            tl.note_error(&e);
+        }
     }
-    drop(tl);
     if let Some(writer) = writer {
         let mut c = Conn {
             reader,

@@ -13,7 +13,6 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use std::cell::Cell;
 use std::io::Write;
-use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -175,7 +174,7 @@ pub async fn setup(addr: &str, sizes: &[usize]) -> Result<(), String> {
 pub async fn run_server(
     kind: Kind,
     root: &std::path::Path,
-    rzk_bin: &PathBuf,
+    rzk_bin: &std::path::Path,
     plan: &Plan,
     sink: &mut Sink,
 ) -> Result<(), String> {
@@ -361,7 +360,7 @@ pub async fn run_server(
 async fn memory(
     kind: Kind,
     root: &std::path::Path,
-    rzk_bin: &PathBuf,
+    rzk_bin: &std::path::Path,
     n: usize,
     sink: &mut Sink,
 ) -> Result<(), String> {

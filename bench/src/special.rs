@@ -105,11 +105,12 @@ pub async fn pipeline(
                 }
             }
             f.errors += inflight.len() as u64 + (next < n && !stop.get()) as u64;
-            let mut t = total.borrow_mut();
-            t.created += f.created;
-            t.existed += f.existed;
-            t.errors += f.errors;
-            drop(t);
+            {
+                let mut t = total.borrow_mut();
+                t.created += f.created;
+                t.existed += f.existed;
+                t.errors += f.errors;
+            }
             let _ = c.close(Duration::from_secs(5)).await;
         }));
     }
