@@ -267,10 +267,11 @@ pub struct DataTree {
     pub digest_mismatches: u64,
     /// Encoded child lists of large nodes, for repeated getChildren.
     child_lists: std::cell::RefCell<ChildLists>,
-    /// The last path resolved by [`DataTree::lookup`] (its hash and node): creates under
-    /// one parent resolve the same parent again and again, and checking a remembered
-    /// node's names up to the root is cheaper than probing every level's child table.
-    last_lookup: std::cell::Cell<(u64, NodeId)>,
+    /// The node [`DataTree::lookup`] resolved last: creates under one parent resolve the
+    /// same parent again and again, and checking a remembered node's names up to the root
+    /// is cheaper than probing every level's child table (a miss usually fails at the
+    /// first name compared).
+    last_lookup: std::cell::Cell<NodeId>,
 }
 
 /// getChildren replies of nodes with many children, encoded once and reused until a child
@@ -348,7 +349,7 @@ impl DataTree {
             digest: 0,
             digest_mismatches: 0,
             child_lists: Default::default(),
-            last_lookup: std::cell::Cell::new((0, NodeId::MAX)),
+            last_lookup: std::cell::Cell::new(NodeId::MAX),
         }
     }
 
@@ -424,16 +425,15 @@ impl DataTree {
         if path.is_empty() || path == "/" {
             return self.node(ROOT).map(|_| ROOT);
         }
-        let h = self.hasher.hash_one(path.as_bytes());
-        let (last_h, last_id) = self.last_lookup.get();
-        if last_h == h && self.is_at(last_id, path) {
-            return Some(last_id);
+        let last = self.last_lookup.get();
+        if self.is_at(last, path) {
+            return Some(last);
         }
         let mut id = ROOT;
         for comp in path.strip_prefix('/')?.split('/') {
             id = self.child_id(id, comp)?;
         }
-        self.last_lookup.set((h, id));
+        self.last_lookup.set(id);
         Some(id)
     }
 
@@ -514,10 +514,9 @@ impl DataTree {
             out.extend_from_slice(b);
             return;
         }
-        let mut list = bytes::BytesMut::new();
-        self.encode_child_list(node, &mut list);
-        out.extend_from_slice(&list);
-        let list = list.freeze();
+        let start = out.len();
+        self.encode_child_list(node, out);
+        let list = bytes::Bytes::copy_from_slice(&out[start..]);
         let mut c = self.child_lists.borrow_mut();
         if c.bytes + list.len() > CHILD_LIST_BUDGET {
             c.map.clear();
