@@ -81,6 +81,8 @@ pub fn start(cfg: &Config) {
 }
 
 #[cfg(test)]
+// Test code only: an unwrap here is an assertion on fixtures the test built itself, never
+// input the server reads from the wire or from an operator's disk.
 mod tests {
     use super::*;
 
