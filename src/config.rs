@@ -68,6 +68,10 @@ pub struct Config {
     /// `rzk.snapshot.fork` (default true, Linux only): write snapshots from a forked copy
     /// of the process instead of walking the tree on the core task between batches.
     pub snapshot_fork: bool,
+    /// `rzk.log.inlineSync` (default true): when the core has nothing else queued and the
+    /// log writer thread is idle, the core writes and fsyncs a small batch itself instead
+    /// of handing it to the writer thread and waiting to be woken.
+    pub log_inline_sync: bool,
     /// `rzk.workerThreads`: threads running the connection tasks and the core (default:
     /// one less than the CPUs, at least one — the txn-log writer and a snapshot child
     /// each want a CPU of their own).
@@ -146,6 +150,7 @@ impl Default for Config {
             container_max_never_used_interval_ms: 0,
             sessionless_cnxn_timeout: std::time::Duration::from_millis(10_000),
             snapshot_fork: true,
+            log_inline_sync: true,
             worker_threads: None,
             properties: BTreeMap::new(),
             warnings: Vec::new(),
@@ -1369,6 +1374,9 @@ fn apply_system_properties(p: &mut Parser) -> Result<(), ConfigError> {
     if let Some(v) = p.java_bool("rzk.snapshot.fork") {
         p.cfg.snapshot_fork = v;
     }
+    if let Some(v) = p.java_bool("rzk.log.inlineSync") {
+        p.cfg.log_inline_sync = v;
+    }
     if let Some(v) = p.num::<usize>("rzk.workerThreads")? {
         if v == 0 {
             p.bad_prop("rzk.workerThreads", "must be at least 1".into())?;
@@ -1692,10 +1700,12 @@ mod tests {
     fn rzk_properties() {
         let c = Config::parse(BASE, None, "").unwrap();
         assert!(c.snapshot_fork && c.worker_threads.is_none() && c.runtime_threads() >= 1);
-        let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false";
+        assert!(c.log_inline_sync);
+        let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false -Drzk.log.inlineSync=false";
         let c = Config::parse(BASE, None, flags).unwrap();
         assert_eq!((c.worker_threads, c.runtime_threads()), (Some(3), 3));
         assert!(!c.snapshot_fork);
+        assert!(!c.log_inline_sync);
         // A bad -D value is ignored with a warning, as bad JVM properties are.
         let c = Config::parse(BASE, None, "-Drzk.workerThreads=0").unwrap();
         assert!(c.worker_threads.is_none());

@@ -158,6 +158,17 @@ fn bad_newest_snapshot_falls_back_to_older_plus_logs() {
 }
 
 /// Record offsets of a log file.
+/// The zxids in the first txn log under `dir`, in file order.
+fn logged_zxids(dir: &Path) -> Vec<i64> {
+    let logs = files::list(&dir.join("version-2"), "log").unwrap();
+    let b = std::fs::read(&logs[0].1).unwrap();
+    rzk::persist::logfile::scan(&b)
+        .entries
+        .iter()
+        .map(|(_, e)| e.header.zxid)
+        .collect()
+}
+
 fn record_offsets(path: &Path) -> Vec<u64> {
     let b = std::fs::read(path).unwrap();
     rzk::persist::logfile::scan(&b)
@@ -390,6 +401,7 @@ fn log_opts(dir: &Path, snap_count: u64, snapshot_fork: bool) -> LogOptions {
         snap_dir: dir.join("version-2"),
         snap_count,
         snapshot_fork,
+        inline_sync: true,
     }
 }
 
@@ -516,13 +528,22 @@ fn fuzzy_writer_interleaved_with_changes_replays_to_the_live_tree() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// A log (no snapshots) with writer options set by `set`, and its `committed` channel.
+fn test_log(tag: &str, set: impl FnOnce(&mut WriterOptions)) -> (PathBuf, FileTxnLog, Committed) {
+    let d = temp(tag);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut o = log_opts(&d, 0, false);
+    set(&mut o.writer);
+    let log = FileTxnLog::start(o, 0, tx).unwrap();
+    (d, log, rx)
+}
+
+/// Where the log reports durable zxids.
+type Committed = tokio::sync::mpsc::UnboundedReceiver<i64>;
+
 #[test]
 fn group_commit_coalesces_batches_during_fsync() {
-    let d = temp("group");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut o = log_opts(&d, 0, false);
-    o.writer.fsync_delay = Duration::from_millis(20);
-    let mut log = FileTxnLog::start(o, 0, tx).unwrap();
+    let (d, mut log, mut rx) = test_log("group", |w| w.fsync_delay = Duration::from_millis(20));
     let mut g = Gen::new(0);
     let tree = DataTree::new();
     for _ in 0..50 {
@@ -556,6 +577,67 @@ fn group_commit_coalesces_batches_during_fsync() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// With nothing else queued the core may write a batch itself (`flush_idle`): the zxid
+/// comes back at once, without a `committed` wake-up. While the writer thread has a batch
+/// in hand the core hands off instead, so the log keeps its order.
+#[test]
+fn idle_flush_syncs_inline_unless_the_writer_is_busy() {
+    let (d, mut log, mut rx) = test_log("inline", |w| w.fsync_delay = Duration::from_millis(30));
+    let mut g = Gen::new(0);
+    let tree = DataTree::new();
+    log.append(&g.next(&tree));
+    log.append(&g.next(&tree));
+    assert_eq!(log.flush_idle(), Some(2));
+    assert!(rx.try_recv().is_err(), "an inline round sends no wake-up");
+    // The writer thread takes zxid 3 and sleeps in its (slowed) fsync: zxid 4 must wait.
+    log.append(&g.next(&tree));
+    assert_eq!(log.flush(), None);
+    log.append(&g.next(&tree));
+    assert_eq!(log.flush_idle(), None);
+    let mut top = 0;
+    while top < 4 {
+        top = top.max(rx.blocking_recv().unwrap());
+    }
+    // The writer is idle again: the next batch is inline.
+    log.append(&g.next(&tree));
+    assert_eq!(log.flush_idle(), Some(5));
+    let stats = log.stats.clone();
+    assert_eq!(stats.inline_syncs.load(Ordering::Relaxed), 2);
+    assert_eq!(stats.durable.load(Ordering::Relaxed), 5);
+    drop(log);
+    assert_eq!(logged_zxids(&d), [1, 2, 3, 4, 5]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A write that fails in an inline round is reported as from the writer thread: not
+/// durable, a failure to take, and the retry reuses the zxids.
+#[test]
+fn failed_inline_write_is_reported_and_retried() {
+    let fault = Arc::new(AtomicBool::new(false));
+    let (d, mut log, _rx) = test_log("inline-fail", |w| w.fault = Some(fault.clone()));
+    let tree = DataTree::new();
+    let mut g = Gen::new(0);
+    let e: Vec<TxnEntry> = (0..3).map(|_| g.next(&tree)).collect();
+    log.append(&e[0]);
+    assert_eq!(log.flush_idle(), Some(1));
+    fault.store(true, Ordering::Relaxed);
+    log.append(&e[1]);
+    assert_eq!(log.flush_idle(), None);
+    let f = log.take_failure().unwrap();
+    assert_eq!((f.first, f.last), (2, 2));
+    // A batch prepared before the core saw the failure is dropped, inline too.
+    log.append(&e[2]);
+    assert_eq!(log.flush_idle(), None);
+    fault.store(false, Ordering::Relaxed);
+    log.append(&e[1]);
+    log.append(&e[2]);
+    assert_eq!(log.flush_idle(), Some(3));
+    assert_eq!(log.take_failure(), None);
+    drop(log);
+    assert_eq!(logged_zxids(&d), [1, 2, 3]);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 /// What a kill -9 can leave while a new txn log is being created: a `tmp.log.*` (the file
 /// before its header was renamed into place) or a `log.*` holding only its header. Start-up
 /// removes the first and reads the second as a log without records, as ZooKeeper does.
@@ -576,12 +658,8 @@ fn crash_while_a_log_is_created_recovers() {
 
 #[test]
 fn failed_write_is_reported_not_acknowledged_and_retried() {
-    let d = temp("fail");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let fault = Arc::new(AtomicBool::new(false));
-    let mut o = log_opts(&d, 0, false);
-    o.writer.fault = Some(fault.clone());
-    let mut log = FileTxnLog::start(o, 0, tx).unwrap();
+    let (d, mut log, mut rx) = test_log("fail", |w| w.fault = Some(fault.clone()));
     let tree = DataTree::new();
     let mut g = Gen::new(0);
     let e: Vec<TxnEntry> = (0..6).map(|_| g.next(&tree)).collect();
@@ -607,14 +685,7 @@ fn failed_write_is_reported_not_acknowledged_and_retried() {
     assert_eq!(rx.blocking_recv(), Some(4));
     assert_eq!(log.take_failure(), None);
     drop(log);
-    let logs = files::list(&d.join("version-2"), "log").unwrap();
-    let b = std::fs::read(&logs[0].1).unwrap();
-    let zxids: Vec<i64> = rzk::persist::logfile::scan(&b)
-        .entries
-        .iter()
-        .map(|(_, e)| e.header.zxid)
-        .collect();
-    assert_eq!(zxids, [1, 2, 3, 4]);
+    assert_eq!(logged_zxids(&d), [1, 2, 3, 4]);
     std::fs::remove_dir_all(&d).unwrap();
 }
 

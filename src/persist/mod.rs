@@ -50,6 +50,15 @@ pub trait TxnLog: Send {
     /// Ends a batch. Returns the highest zxid now durable if that is known at once;
     /// `None` means durability will be reported later (a `Committed` event).
     fn flush(&mut self) -> Option<i64>;
+    /// Ends a batch when the caller has nothing else queued: the log may make the batch
+    /// durable on the caller's thread (returning `Some`, as `flush` may) rather than hand it
+    /// to another thread and report later.
+    fn flush_idle(&mut self) -> Option<i64> {
+        self.flush()
+    }
+    /// Requests queued up while `flush_idle` synced on the caller's thread: leave syncing
+    /// to another thread for a while, so that batches overlap fsyncs again.
+    fn hold_off_inline(&mut self) {}
     /// A write that failed since the last call (disk full, I/O error), reported once.
     /// The core answers the affected requests with an error; see [`Failed`].
     fn take_failure(&mut self) -> Option<Failed> {

@@ -220,6 +220,10 @@ pub struct Core {
     inflight: VecDeque<Inflight>,
     last_zxid: i64,
     log: Box<dyn TxnLog>,
+    /// Txns appended since the log was last flushed.
+    unflushed: bool,
+    /// The last batch was made durable on the core's thread (`TxnLog::flush_idle`).
+    synced_inline: bool,
     dirty: Vec<ConnId>,
     triggers: Vec<Trigger>,
     notify: Vec<ConnId>,
@@ -246,6 +250,8 @@ impl Core {
             inflight: VecDeque::new(),
             last_zxid,
             log,
+            unflushed: false,
+            synced_inline: false,
             dirty: Vec::new(),
             triggers: Vec::new(),
             notify: Vec::new(),
@@ -542,6 +548,7 @@ impl Core {
     fn append(&mut self, entry: TxnEntry, touched: Vec<String>, origin: Origin) {
         self.last_zxid = entry.header.zxid;
         self.log.append(&entry);
+        self.unflushed = true;
         self.inflight.push_back(Inflight {
             entry,
             touched,
@@ -805,8 +812,16 @@ impl Core {
     }
 
     /// Ends a batch: flushes the log and hands every touched connection its bytes.
-    pub fn end_batch(&mut self) {
-        if let Some(z) = self.log.flush() {
+    /// `idle`: no further events are queued, so the log may sync on this thread.
+    pub fn end_batch(&mut self, idle: bool) {
+        let unflushed = std::mem::take(&mut self.unflushed);
+        let durable = if idle && unflushed {
+            self.log.flush_idle()
+        } else {
+            self.log.flush()
+        };
+        self.synced_inline = idle && unflushed && durable.is_some();
+        if let Some(z) = durable {
             self.commit_up_to(z);
         }
         // persist: writes the log could not make durable are answered with errors.
@@ -905,6 +920,29 @@ pub async fn run(
             Some(z) = committed.recv() => core.commit_up_to(z),
             _ = ticker.tick() => core.tick(),
         }
-        core.end_batch();
+        if core.unflushed && core.cfg.log_inline_sync && rx.is_empty() {
+            // Before writing the log on this thread (which blocks it for an fsync), let the
+            // connection tasks that became ready meanwhile deliver their requests: tokio
+            // runs the task a send wakes first, so an empty queue here may only mean the
+            // other connections have not been polled yet. `yield_now` resumes after the
+            // I/O driver has been polled and the ready tasks have run.
+            tokio::task::yield_now().await;
+            for _ in 0..1024 {
+                match rx.try_recv() {
+                    Ok(ev) => core.handle(ev),
+                    Err(_) => break,
+                }
+            }
+        }
+        core.end_batch(rx.is_empty());
+        if std::mem::take(&mut core.synced_inline) {
+            // Requests that arrived while the core was syncing are ready at the next poll
+            // of the I/O driver: the load is pipelined, and the writer thread (which syncs
+            // while the core takes the next batch) serves it better for a while.
+            tokio::task::yield_now().await;
+            if !rx.is_empty() {
+                core.log.hold_off_inline();
+            }
+        }
     }
 }

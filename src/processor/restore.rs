@@ -149,7 +149,7 @@ mod tests {
             received: now,
         });
         vtx.send(Ok(1)).unwrap();
-        core.end_batch();
+        core.end_batch(false);
         let _ = orx.try_recv(); // the ConnectResponse
         let create = |path: &str| {
             Request::Create(
@@ -180,7 +180,7 @@ mod tests {
             error: "disk full".into(),
         }))
         .unwrap();
-        core.end_batch();
+        core.end_batch(false);
         let r = replies(&mut orx);
         assert_eq!(
             r.iter().map(|h| (h.xid, h.err)).collect::<Vec<_>>(),
@@ -195,7 +195,7 @@ mod tests {
             received: now,
         });
         vtx.send(Ok(2)).unwrap();
-        core.end_batch();
+        core.end_batch(false);
         let r = replies(&mut orx);
         assert_eq!((r[0].xid, r[0].err, r[0].zxid), (3, 0, 2));
         assert!(core.tree.get("/a").is_some());
