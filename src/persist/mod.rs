@@ -56,8 +56,8 @@ pub trait TxnLog: Send {
     fn flush_idle(&mut self) -> Option<i64> {
         self.flush()
     }
-    /// Requests queued up while `flush_idle` synced on the caller's thread: leave syncing
-    /// to another thread for a while, so that batches overlap fsyncs again.
+    /// Requests that need no log write (reads) waited while `flush_idle` synced on the
+    /// caller's thread: leave syncing to another thread for a while.
     fn hold_off_inline(&mut self) {}
     /// A write that failed since the last call (disk full, I/O error), reported once.
     /// The core answers the affected requests with an error; see [`Failed`].

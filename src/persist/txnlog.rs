@@ -58,8 +58,8 @@ const INLINE_MAX: usize = 64 * 1024;
 /// While fsyncs take longer than this on average (a slow or busy disk), batches go to the
 /// writer thread, so that reads are not held up behind them.
 const INLINE_SLOW_US: u64 = 1000;
-/// How long batches go to the writer thread after requests queued up behind an inline
-/// round (a pipelined load, which overlaps fsyncs better from the thread).
+/// How long batches go to the writer thread after reads waited behind an inline round (a
+/// mixed load, whose reads the thread's syncing does not hold up).
 const INLINE_HOLD_OFF: Duration = Duration::from_millis(100);
 
 impl LogOptions {

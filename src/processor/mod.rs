@@ -222,6 +222,8 @@ pub struct Core {
     log: Box<dyn TxnLog>,
     /// Txns appended since the log was last flushed.
     unflushed: bool,
+    /// Txns appended since start.
+    appended: u64,
     /// The last batch was made durable on the core's thread (`TxnLog::flush_idle`).
     synced_inline: bool,
     dirty: Vec<ConnId>,
@@ -251,6 +253,7 @@ impl Core {
             last_zxid,
             log,
             unflushed: false,
+            appended: 0,
             synced_inline: false,
             dirty: Vec::new(),
             triggers: Vec::new(),
@@ -549,6 +552,7 @@ impl Core {
         self.last_zxid = entry.header.zxid;
         self.log.append(&entry);
         self.unflushed = true;
+        self.appended += 1;
         self.inflight.push_back(Inflight {
             entry,
             touched,
@@ -907,18 +911,33 @@ pub async fn run(
         std::time::Duration::from_millis((core.cfg.tick_time_ms as u64 / 20).clamp(10, 100));
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // After an inline round with requests waiting: (packets, txns) counted before them.
+    let mut waited: Option<(u64, u64)> = None;
     loop {
+        let mut took_events = false;
         tokio::select! {
             n = rx.recv_many(&mut batch, 1024) => {
                 if n == 0 {
                     break;
                 }
+                took_events = true;
                 for ev in batch.drain(..) {
                     core.handle(ev);
                 }
             }
             Some(z) = committed.recv() => core.commit_up_to(z),
             _ = ticker.tick() => core.tick(),
+        }
+        if took_events {
+            if let Some((packets, txns)) = waited.take() {
+                // Requests that waited behind the last inline fsync and logged nothing
+                // (reads, pings) would have been answered at once had the writer thread
+                // synced: leave syncing to it for a while.
+                let requests = core.stats.packets_received.saturating_sub(packets);
+                if requests > core.appended.saturating_sub(txns) {
+                    core.log.hold_off_inline();
+                }
+            }
         }
         if core.unflushed && core.cfg.log_inline_sync && rx.is_empty() {
             // Before writing the log on this thread (which blocks it for an fsync), let the
@@ -936,12 +955,11 @@ pub async fn run(
         }
         core.end_batch(rx.is_empty());
         if std::mem::take(&mut core.synced_inline) {
-            // Requests that arrived while the core was syncing are ready at the next poll
-            // of the I/O driver: the load is pipelined, and the writer thread (which syncs
-            // while the core takes the next batch) serves it better for a while.
+            // Whatever arrived during the fsync is ready at the next poll of the I/O
+            // driver; the next batch tells whether it held up anything but writes.
             tokio::task::yield_now().await;
             if !rx.is_empty() {
-                core.log.hold_off_inline();
+                waited = Some((core.stats.packets_received, core.appended));
             }
         }
     }
