@@ -72,6 +72,9 @@ pub struct Config {
     /// log writer thread is idle, the core writes and fsyncs a small batch itself instead
     /// of handing it to the writer thread and waiting to be woken.
     pub log_inline_sync: bool,
+    /// `rzk.log.directIO` (default true): with forceSync, write the txn log with
+    /// `O_DIRECT` from a reused aligned buffer instead of through the page cache.
+    pub log_direct_io: bool,
     /// `rzk.workerThreads`: threads running the connection tasks and the core (default:
     /// one less than the CPUs, at least one — the txn-log writer and a snapshot child
     /// each want a CPU of their own).
@@ -151,6 +154,7 @@ impl Default for Config {
             sessionless_cnxn_timeout: std::time::Duration::from_millis(10_000),
             snapshot_fork: true,
             log_inline_sync: true,
+            log_direct_io: true,
             worker_threads: None,
             properties: BTreeMap::new(),
             warnings: Vec::new(),
@@ -1377,6 +1381,9 @@ fn apply_system_properties(p: &mut Parser) -> Result<(), ConfigError> {
     if let Some(v) = p.java_bool("rzk.log.inlineSync") {
         p.cfg.log_inline_sync = v;
     }
+    if let Some(v) = p.java_bool("rzk.log.directIO") {
+        p.cfg.log_direct_io = v;
+    }
     if let Some(v) = p.num::<usize>("rzk.workerThreads")? {
         if v == 0 {
             p.bad_prop("rzk.workerThreads", "must be at least 1".into())?;
@@ -1700,12 +1707,13 @@ mod tests {
     fn rzk_properties() {
         let c = Config::parse(BASE, None, "").unwrap();
         assert!(c.snapshot_fork && c.worker_threads.is_none() && c.runtime_threads() >= 1);
-        assert!(c.log_inline_sync);
-        let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false -Drzk.log.inlineSync=false";
+        assert!(c.log_inline_sync && c.log_direct_io);
+        let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false -Drzk.log.inlineSync=false \
+                     -Drzk.log.directIO=false";
         let c = Config::parse(BASE, None, flags).unwrap();
         assert_eq!((c.worker_threads, c.runtime_threads()), (Some(3), 3));
         assert!(!c.snapshot_fork);
-        assert!(!c.log_inline_sync);
+        assert!(!c.log_inline_sync && !c.log_direct_io);
         // A bad -D value is ignored with a warning, as bad JVM properties are.
         let c = Config::parse(BASE, None, "-Drzk.workerThreads=0").unwrap();
         assert!(c.worker_threads.is_none());

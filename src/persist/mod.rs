@@ -14,6 +14,7 @@
 //! The core is written against [`TxnLog`]; [`MemLog`] remains for tests and tools that
 //! need no disk.
 
+pub mod direct;
 pub mod dump;
 pub mod files;
 pub mod logfile;

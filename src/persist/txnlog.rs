@@ -70,6 +70,7 @@ impl LogOptions {
                 dir: files::version_dir(&cfg.data_log_dir),
                 prealloc: cfg.pre_alloc_size_kb.saturating_mul(1024),
                 force_sync: cfg.force_sync,
+                direct: cfg.log_direct_io,
                 fsync_warn: Duration::from_millis(cfg.fsync_warning_threshold_ms),
                 fsync_delay: Duration::ZERO,
                 fault: None,

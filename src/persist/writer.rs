@@ -16,13 +16,14 @@
 //! zxids, so the next batch starting exactly at the failed zxid is the retry; once a write
 //! succeeds again the log is healthy.
 
+use crate::persist::direct::{DirectBuf, BLOCK};
 use crate::persist::{files, Failed};
 use bytes::{Bytes, BytesMut};
 use jute::file::FileHeader;
 use jute::Codec;
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
@@ -49,6 +50,9 @@ pub struct WriterOptions {
     pub prealloc: u64,
     /// fsync after each write (`forceSync`).
     pub force_sync: bool,
+    /// Write with `O_DIRECT` when syncing (`rzk.log.directIO`; see [`super::direct`]).
+    /// Falls back to buffered writes where the filesystem refuses it (tmpfs).
+    pub direct: bool,
     /// Warn when an fsync takes longer (`fsync.warningthresholdms`).
     pub fsync_warn: Duration,
     /// Test hook: sleep before each fsync (simulates a slow disk).
@@ -86,6 +90,8 @@ struct Open {
     pos: u64,
     /// Current (preallocated) file size.
     size: u64,
+    /// Opened with `O_DIRECT`: the last partial block and the next batch.
+    direct: Option<DirectBuf>,
 }
 
 /// The log file and the batch being written: owned by whichever thread writes (the
@@ -333,16 +339,11 @@ impl LogWriter {
         let tmp = self.opts.dir.join(format!("tmp.{name}"));
         // Recovery has made everything below `first` durable elsewhere, so a file of this
         // name can only hold undurable leftovers: start it afresh.
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .write(true)
-            .truncate(true)
-            .open(&tmp)?;
+        let (file, mut direct) = self.create(&tmp)?;
         let mut h = BytesMut::new();
         FileHeader::txn_log().encode(&mut h);
         let header = h.len() as u64;
-        let named = file.write_all_at(&h, 0).and_then(|_| {
+        let named = write_at(&file, direct.as_mut(), &h, 0).and_then(|_| {
             if self.opts.force_sync {
                 file.sync_data()?;
             }
@@ -351,6 +352,9 @@ impl LogWriter {
         if let Err(e) = named {
             let _ = fs::remove_file(&tmp);
             return Err(e);
+        }
+        if let Some(d) = direct.as_mut() {
+            d.keep_tail();
         }
         if let Err(e) = files::sync_dir(&self.opts.dir) {
             warn!(dir = %self.opts.dir.display(), error = %e, "cannot sync the log directory");
@@ -361,8 +365,28 @@ impl LogWriter {
             header,
             pos: header,
             size: header,
+            direct,
         });
         Ok(())
+    }
+
+    /// Creates (truncating) a log file, with `O_DIRECT` if wanted and the filesystem
+    /// allows it.
+    fn create(&mut self, path: &std::path::Path) -> io::Result<(File, Option<DirectBuf>)> {
+        let mut o = OpenOptions::new();
+        o.create(true).read(true).write(true).truncate(true);
+        if self.opts.direct && self.opts.force_sync {
+            match o.clone().custom_flags(libc::O_DIRECT).open(path) {
+                Ok(f) => return Ok((f, Some(DirectBuf::default()))),
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    warn!(dir = %self.opts.dir.display(),
+                        "the filesystem refuses O_DIRECT; writing the txn log through the page cache");
+                    self.opts.direct = false;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((o.open(path)?, None))
     }
 
     fn write_and_sync(&mut self, data: &[u8], first: i64) -> io::Result<()> {
@@ -373,34 +397,49 @@ impl LogWriter {
             return Err(io::Error::other("no log file"));
         };
         let end = o.pos + data.len() as u64;
-        // FilePadding: within 4 KiB of the end, grow by preAllocSize with one zero byte.
+        // FilePadding: within 4 KiB of the end, grow by preAllocSize, sparse (ZooKeeper
+        // writes one zero byte at the new end; a direct write cannot be one byte long).
         if prealloc > 0 && end + 4096 >= o.size {
             let new_size = (end + 4096 + prealloc) / prealloc * prealloc;
-            o.file.write_all_at(&[0], new_size - 1)?;
+            if o.direct.is_some() {
+                o.file.set_len(new_size)?;
+            } else {
+                o.file.write_all_at(&[0], new_size - 1)?;
+            }
             o.size = new_size;
         }
-        o.file.write_all_at(data, o.pos)?;
-        if self.opts.force_sync {
-            if !self.opts.fsync_delay.is_zero() {
-                std::thread::sleep(self.opts.fsync_delay);
-            }
-            let t = Instant::now();
-            o.file.sync_data()?;
-            let took = t.elapsed();
-            let avg = &self.stats.fsync_avg_us;
-            let us = took.as_micros().min(u64::MAX as u128) as u64;
-            avg.store(
-                (avg.load(Ordering::Relaxed) * 7 + us) / 8,
-                Ordering::Relaxed,
-            );
-            if took > self.opts.fsync_warn {
-                warn!(
-                    file = %o.path.display(),
-                    ms = took.as_millis() as u64,
-                    "fsync-ing the write ahead log took longer than fsync.warningthresholdms"
+        let tail = o.direct.as_ref().map_or(0, |d| d.len());
+        let written = write_at(&o.file, o.direct.as_mut(), data, o.pos).and_then(|_| {
+            if self.opts.force_sync {
+                if !self.opts.fsync_delay.is_zero() {
+                    std::thread::sleep(self.opts.fsync_delay);
+                }
+                let t = Instant::now();
+                o.file.sync_data()?;
+                let took = t.elapsed();
+                let avg = &self.stats.fsync_avg_us;
+                let us = took.as_micros().min(u64::MAX as u128) as u64;
+                avg.store(
+                    (avg.load(Ordering::Relaxed) * 7 + us) / 8,
+                    Ordering::Relaxed,
                 );
+                if took > self.opts.fsync_warn {
+                    warn!(
+                        file = %o.path.display(),
+                        ms = took.as_millis() as u64,
+                        "fsync-ing the write ahead log took longer than fsync.warningthresholdms"
+                    );
+                }
+            }
+            Ok(())
+        });
+        if let Some(d) = o.direct.as_mut() {
+            match written {
+                Ok(()) => d.keep_tail(),
+                Err(_) => d.truncate(tail),
             }
         }
+        written?;
         o.pos = end;
         Ok(())
     }
@@ -426,6 +465,19 @@ impl LogWriter {
                 // Start a new file on the next write; recovery truncates a torn tail.
                 self.cur = None;
             }
+        }
+    }
+}
+
+/// Writes `data` at `pos`: as is, or for a direct file as whole aligned blocks starting
+/// with the file's last partial block (held in `direct`, which gets `data` appended).
+fn write_at(file: &File, direct: Option<&mut DirectBuf>, data: &[u8], pos: u64) -> io::Result<()> {
+    match direct {
+        None => file.write_all_at(data, pos),
+        Some(d) => {
+            debug_assert_eq!(d.len() as u64, pos % BLOCK as u64);
+            d.push(data);
+            file.write_all_at(d.padded(), pos / BLOCK as u64 * BLOCK as u64)
         }
     }
 }
