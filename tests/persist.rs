@@ -684,6 +684,28 @@ fn direct_and_buffered_logs_are_byte_identical() {
     assert!(files[0] == files[1], "direct and buffered logs differ");
 }
 
+/// A log on tmpfs (which refused O_DIRECT before Linux 6.6, so the writer fell back to the
+/// page cache, and accepts it since) is written whole either way, inline rounds included.
+#[test]
+fn log_on_tmpfs_is_written_whole() {
+    let shm = Path::new("/dev/shm");
+    assert!(shm.is_dir(), "this test needs /dev/shm (tmpfs)");
+    let d = shm.join(format!("rzk-persist-direct-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut log = FileTxnLog::start(log_opts(&d, 0, false), 0, tx).unwrap();
+    let tree = DataTree::new();
+    let mut g = Gen::new(0);
+    for z in 1..=20 {
+        log.append(&g.next(&tree));
+        assert_eq!(log.flush_idle(), Some(z));
+    }
+    drop(log);
+    assert_eq!(logged_zxids(&d), (1..=20).collect::<Vec<i64>>());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 /// What a kill -9 can leave while a new txn log is being created: a `tmp.log.*` (the file
 /// before its header was renamed into place) or a `log.*` holding only its header. Start-up
 /// removes the first and reads the second as a log without records, as ZooKeeper does.

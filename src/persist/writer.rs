@@ -51,7 +51,8 @@ pub struct WriterOptions {
     /// fsync after each write (`forceSync`).
     pub force_sync: bool,
     /// Write with `O_DIRECT` when syncing (`rzk.log.directIO`; see [`super::direct`]).
-    /// Falls back to buffered writes where the filesystem refuses it (tmpfs).
+    /// Falls back to buffered writes where the filesystem refuses it (tmpfs before Linux
+    /// 6.6, some network and FUSE filesystems).
     pub direct: bool,
     /// Warn when an fsync takes longer (`fsync.warningthresholdms`).
     pub fsync_warn: Duration,
@@ -339,11 +340,23 @@ impl LogWriter {
         let tmp = self.opts.dir.join(format!("tmp.{name}"));
         // Recovery has made everything below `first` durable elsewhere, so a file of this
         // name can only hold undurable leftovers: start it afresh.
-        let (file, mut direct) = self.create(&tmp)?;
+        let (mut file, mut direct) = self.create(&tmp)?;
         let mut h = BytesMut::new();
         FileHeader::txn_log().encode(&mut h);
         let header = h.len() as u64;
-        let named = write_at(&file, direct.as_mut(), &h, 0).and_then(|_| {
+        let mut first_write = write_at(&file, direct.as_mut(), &h, 0);
+        if direct.is_some()
+            && matches!(&first_write, Err(e) if e.raw_os_error() == Some(libc::EINVAL))
+        {
+            // The filesystem opened the file for O_DIRECT but refuses 4 KiB-aligned
+            // writes (a larger alignment): write through the page cache from now on.
+            warn!(dir = %self.opts.dir.display(),
+                "O_DIRECT writes of 4 KiB blocks refused; writing the txn log through the page cache");
+            self.opts.direct = false;
+            (file, direct) = self.create(&tmp)?;
+            first_write = write_at(&file, None, &h, 0);
+        }
+        let named = first_write.and_then(|_| {
             if self.opts.force_sync {
                 file.sync_data()?;
             }
