@@ -1068,7 +1068,7 @@ mod tests {
         let mut t = DataTree::new();
         let open = Acl::open();
         let mut zxid = 1;
-        let mut next = |z: &mut i64| {
+        let next = |z: &mut i64| {
             *z += 1;
             *z
         };

@@ -164,11 +164,11 @@ pub fn load_snapshot(
 /// A snapshot's ZxidDigest: zxid, digest version, tree digest.
 pub type ZxidDigest = (i64, i32, i64);
 
+/// A loaded snapshot: the tree, the sessions (id → timeout) and the ZxidDigest if any.
+pub type LoadedSnapshot = (DataTree, HashMap<i64, u32>, Option<ZxidDigest>);
+
 /// [`load_snapshot`], also returning the snapshot's ZxidDigest if it has one.
-pub fn load_snapshot_digest(
-    path: &Path,
-    zxid: i64,
-) -> Result<(DataTree, HashMap<i64, u32>, Option<ZxidDigest>), PersistError> {
+pub fn load_snapshot_digest(path: &Path, zxid: i64) -> Result<LoadedSnapshot, PersistError> {
     let bytes = files::read_snapshot(path).map_err(|e| PersistError::io(path, e))?;
     if !snapshot::looks_complete(&bytes) {
         return Err(PersistError::file(
