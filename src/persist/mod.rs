@@ -57,9 +57,14 @@ pub trait TxnLog: Send {
     fn flush_idle(&mut self) -> Option<i64> {
         self.flush()
     }
-    /// Requests that need no log write (reads) waited while `flush_idle` synced on the
-    /// caller's thread: leave syncing to another thread for a while.
+    /// Requests waited while `flush_idle` synced on the caller's thread and would have
+    /// gained from another thread's syncing: leave it to that thread for a while.
     fn hold_off_inline(&mut self) {}
+    /// Whether `flush_idle` would now sync on the caller's thread (so it is worth letting
+    /// other ready work in first).
+    fn inline_ready(&self) -> bool {
+        false
+    }
     /// A write that failed since the last call (disk full, I/O error), reported once.
     /// The core answers the affected requests with an error; see [`Failed`].
     fn take_failure(&mut self) -> Option<Failed> {

@@ -58,9 +58,9 @@ const INLINE_MAX: usize = 64 * 1024;
 /// While fsyncs take longer than this on average (a slow or busy disk), batches go to the
 /// writer thread, so that reads are not held up behind them.
 const INLINE_SLOW_US: u64 = 1000;
-/// How long batches go to the writer thread after reads waited behind an inline round (a
-/// mixed load, whose reads the thread's syncing does not hold up).
-const INLINE_HOLD_OFF: Duration = Duration::from_millis(100);
+/// How long batches go to the writer thread once the core has seen a load the thread
+/// serves better (see `processor::run`): a pipelined one, or reads waiting behind fsyncs.
+const INLINE_HOLD_OFF: Duration = Duration::from_millis(1000);
 
 impl LogOptions {
     /// Options from the server configuration.
@@ -174,18 +174,10 @@ impl FileTxnLog {
     /// Writes the batch on this thread if that is allowed and the writer thread is idle;
     /// `Some` with the outcome if it did.
     fn write_inline(&mut self) -> Option<Round> {
-        if !self.opts.inline_sync || self.batch.is_empty() || self.batch.len() > INLINE_MAX {
+        if !self.inline_allowed() || self.batch.is_empty() || self.batch.len() > INLINE_MAX {
             return None;
         }
-        if self.stats.fsync_avg_us.load(Ordering::Relaxed) > INLINE_SLOW_US {
-            return None;
-        }
-        if let Some(until) = self.inline_off_until {
-            if Instant::now() < until {
-                return None;
-            }
-            self.inline_off_until = None;
-        }
+        self.inline_off_until = None;
         let (first, last) = (self.first, self.last);
         let batch = &self.batch;
         let round = self
@@ -193,6 +185,15 @@ impl FileTxnLog {
             .try_inline(|w| w.write_batch(batch, first, last))?;
         self.batch.clear();
         Some(round)
+    }
+
+    /// Inline rounds are on, not held off, and fsyncs are fast.
+    fn inline_allowed(&self) -> bool {
+        self.opts.inline_sync
+            && self.stats.fsync_avg_us.load(Ordering::Relaxed) <= INLINE_SLOW_US
+            && self
+                .inline_off_until
+                .is_none_or(|until| Instant::now() >= until)
     }
 
     /// After each batch: roll the log and ask for a snapshot every `threshold` txns.
@@ -243,6 +244,10 @@ impl TxnLog for FileTxnLog {
             }
             None => self.flush(),
         }
+    }
+
+    fn inline_ready(&self) -> bool {
+        self.inline_allowed() && self.shared.idle()
     }
 
     fn hold_off_inline(&mut self) {

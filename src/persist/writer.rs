@@ -170,6 +170,11 @@ impl Shared {
         true
     }
 
+    /// Whether the writer thread has nothing in hand or on its way.
+    pub fn idle(&self) -> bool {
+        self.queued.load(Ordering::Acquire) == 0
+    }
+
     /// Runs `f` on the writer on the caller's thread if the writer thread has nothing in
     /// hand (so the log's order is kept); `None` if it is busy.
     pub fn try_inline<R>(&self, f: impl FnOnce(&mut LogWriter) -> R) -> Option<R> {
