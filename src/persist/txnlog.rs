@@ -92,7 +92,7 @@ pub struct FileTxnLog {
     last: i64,
     tx: Option<Sender<ToWriter>>,
     shared: Arc<Shared>,
-    /// No inline rounds before this (after a slow one).
+    /// No inline rounds before this (a hold-off, see [`INLINE_HOLD_OFF`]).
     inline_off_until: Option<Instant>,
     failures: Receiver<Failed>,
     writer: Option<JoinHandle<()>>,

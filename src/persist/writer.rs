@@ -105,8 +105,11 @@ pub struct LogWriter {
     cur: Option<Open>,
     /// In failed mode: the zxid the retry must start at.
     failed_from: Option<i64>,
-    /// Pending write: bytes and zxid range.
-    buf: Vec<u8>,
+    /// Pending write: the batches as the core sent them (not copied until written) and
+    /// their zxid range.
+    pending: Vec<Bytes>,
+    /// Scratch for joining several pending batches into one buffered write.
+    join: Vec<u8>,
     first: i64,
     last: i64,
     /// Durable zxid the thread has yet to report on `committed`.
@@ -151,7 +154,8 @@ impl Shared {
                 stats,
                 cur: None,
                 failed_from: None,
-                buf: Vec::new(),
+                pending: Vec::new(),
+                join: Vec::new(),
                 first: 0,
                 last: 0,
                 report: None,
@@ -224,13 +228,13 @@ impl LogWriter {
         match msg {
             ToWriter::Batch { bytes, first, last } => {
                 self.stats.batches.fetch_add(1, Ordering::Relaxed);
-                if self.buf.is_empty() {
+                if self.pending.is_empty() {
                     if !self.accepts(first) {
                         return;
                     }
                     self.first = first;
                 }
-                self.buf.extend_from_slice(&bytes);
+                self.pending.push(bytes);
                 self.last = last;
             }
             ToWriter::Roll => self.roll(),
@@ -271,7 +275,7 @@ impl LogWriter {
         if !self.accepts(first) {
             return Round::Idle;
         }
-        let r = self.write_range(bytes, first, last);
+        let r = self.write_range(&[bytes], first, last);
         if matches!(r, Round::Durable(_)) {
             self.stats.inline_syncs.fetch_add(1, Ordering::Relaxed);
         }
@@ -288,19 +292,19 @@ impl LogWriter {
     }
 
     fn write_pending(&mut self) -> Round {
-        if self.buf.is_empty() {
+        if self.pending.is_empty() {
             return Round::Idle;
         }
-        let mut buf = std::mem::take(&mut self.buf);
-        let round = self.write_range(&buf, self.first, self.last);
-        buf.clear();
-        self.buf = buf;
+        let mut pending = std::mem::take(&mut self.pending);
+        let round = self.write_range(&pending, self.first, self.last);
+        pending.clear();
+        self.pending = pending;
         round
     }
 
     /// Writes and syncs the records for `first..=last`; on failure cuts the file back,
     /// enters failed mode and tells the core.
-    fn write_range(&mut self, data: &[u8], first: i64, last: i64) -> Round {
+    fn write_range<B: AsRef<[u8]>>(&mut self, data: &[B], first: i64, last: i64) -> Round {
         match self.write_and_sync(data, first) {
             Ok(()) => {
                 if self.failed_from.take().is_some() {
@@ -349,7 +353,7 @@ impl LogWriter {
         let mut h = BytesMut::new();
         FileHeader::txn_log().encode(&mut h);
         let header = h.len() as u64;
-        let mut first_write = write_at(&file, direct.as_mut(), &h, 0);
+        let mut first_write = write_at(&file, direct.as_mut(), &mut self.join, &[&h[..]], 0);
         if direct.is_some()
             && matches!(&first_write, Err(e) if e.raw_os_error() == Some(libc::EINVAL))
         {
@@ -359,7 +363,7 @@ impl LogWriter {
                 "O_DIRECT writes of 4 KiB blocks refused; writing the txn log through the page cache");
             self.opts.direct = false;
             (file, direct) = self.create(&tmp)?;
-            first_write = write_at(&file, None, &h, 0);
+            first_write = write_at(&file, None, &mut self.join, &[&h[..]], 0);
         }
         let named = first_write.and_then(|_| {
             if self.opts.force_sync {
@@ -407,14 +411,15 @@ impl LogWriter {
         Ok((o.open(path)?, None))
     }
 
-    fn write_and_sync(&mut self, data: &[u8], first: i64) -> io::Result<()> {
+    fn write_and_sync<B: AsRef<[u8]>>(&mut self, data: &[B], first: i64) -> io::Result<()> {
         self.ensure_open(first)?;
         self.injected_fault()?;
         let prealloc = self.opts.prealloc;
         let Some(o) = self.cur.as_mut() else {
             return Err(io::Error::other("no log file"));
         };
-        let end = o.pos + data.len() as u64;
+        let len: usize = data.iter().map(|b| b.as_ref().len()).sum();
+        let end = o.pos + len as u64;
         // FilePadding: within 4 KiB of the end, grow by preAllocSize, sparse (ZooKeeper
         // writes one zero byte at the new end; a direct write cannot be one byte long).
         if prealloc > 0 && end + 4096 >= o.size {
@@ -427,7 +432,8 @@ impl LogWriter {
             o.size = new_size;
         }
         let tail = o.direct.as_ref().map_or(0, |d| d.len());
-        let written = write_at(&o.file, o.direct.as_mut(), data, o.pos).and_then(|_| {
+        let written = write_at(&o.file, o.direct.as_mut(), &mut self.join, data, o.pos);
+        let written = written.and_then(|_| {
             if self.opts.force_sync {
                 if !self.opts.fsync_delay.is_zero() {
                     std::thread::sleep(self.opts.fsync_delay);
@@ -487,15 +493,31 @@ impl LogWriter {
     }
 }
 
-/// Writes `data` at `pos`: as is, or for a direct file as whole aligned blocks starting
-/// with the file's last partial block (held in `direct`, which gets `data` appended).
-fn write_at(file: &File, direct: Option<&mut DirectBuf>, data: &[u8], pos: u64) -> io::Result<()> {
-    match direct {
-        None => file.write_all_at(data, pos),
-        Some(d) => {
+/// Writes the parts of `data` back to back at `pos`, with one write: for a direct file as
+/// whole aligned blocks starting with the file's last partial block (held in `direct`,
+/// which gets the parts appended); otherwise as is, joined in `join` if there are several.
+fn write_at<B: AsRef<[u8]>>(
+    file: &File,
+    direct: Option<&mut DirectBuf>,
+    join: &mut Vec<u8>,
+    data: &[B],
+    pos: u64,
+) -> io::Result<()> {
+    match (direct, data) {
+        (Some(d), _) => {
             debug_assert_eq!(d.len() as u64, pos % BLOCK as u64);
-            d.push(data);
+            for part in data {
+                d.push(part.as_ref());
+            }
             file.write_all_at(d.padded(), pos / BLOCK as u64 * BLOCK as u64)
+        }
+        (None, [one]) => file.write_all_at(one.as_ref(), pos),
+        (None, _) => {
+            join.clear();
+            for part in data {
+                join.extend_from_slice(part.as_ref());
+            }
+            file.write_all_at(join, pos)
         }
     }
 }

@@ -220,7 +220,7 @@ pub struct Core {
     inflight: VecDeque<Inflight>,
     last_zxid: i64,
     log: Box<dyn TxnLog>,
-    /// Txns appended since the log was last flushed.
+    /// Whether txns were appended since the log was last flushed.
     unflushed: bool,
     /// Txns appended since start.
     appended: u64,
