@@ -13,6 +13,10 @@
 /// the common page size.
 pub const BLOCK: usize = 4096;
 
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+
 #[repr(C, align(4096))]
 #[derive(Clone, Copy)]
 struct Block([u8; BLOCK]);
@@ -80,6 +84,58 @@ impl DirectBuf {
     }
 }
 
+/// How far ahead of the log's end [`ZeroAhead`] keeps blocks written, and how much it
+/// writes at a time: one 256 KiB write per 25 appends of 10 KB.
+const AHEAD_LOW: u64 = 64 << 10;
+const AHEAD_CHUNK: usize = 256 << 10;
+
+/// Keeps the blocks just past the log's end written with zeros, a chunk at a time.
+///
+/// Why: preallocation only sets the file size (as ZooKeeper's does), so every append
+/// that reaches a new block makes the filesystem allocate it, and the fdatasync after it
+/// must write that allocation too: a third I/O. Measured with `bench/c/fsync_floor.c`
+/// (O_DIRECT, 10 KB records), an append + fdatasync cost 70 µs of CPU and 155 µs of wall
+/// time into a sparse file, against 37 µs and 94 µs into blocks written beforehand. The
+/// zeros are what the sparse tail reads as anyway, so the file's bytes do not change; the
+/// chunk is written before the round's fdatasync, which then covers it too.
+#[derive(Default)]
+pub struct ZeroAhead {
+    zeros: Vec<Block>,
+    /// Blocks before this offset are written (with records or zeros).
+    upto: u64,
+}
+
+impl ZeroAhead {
+    /// After records were written up to `end`: if fewer than 64 KiB of written blocks
+    /// remain past it, writes the next chunk of zeros, never past `limit` (the
+    /// preallocated size, so the file keeps ZooKeeper's length).
+    pub fn fill(&mut self, file: &File, end: u64, limit: u64) -> io::Result<()> {
+        let block = BLOCK as u64;
+        self.upto = self.upto.max(end.div_ceil(block) * block);
+        if self.upto >= end + AHEAD_LOW || self.upto >= limit {
+            return Ok(());
+        }
+        let len = (AHEAD_CHUNK as u64).min((limit - self.upto) / block * block) as usize;
+        if len == 0 {
+            return Ok(());
+        }
+        if self.zeros.is_empty() {
+            self.zeros = vec![Block([0; BLOCK]); AHEAD_CHUNK / BLOCK];
+        }
+        // SAFETY: as in `DirectBuf::bytes_mut`; `len` is at most the AHEAD_CHUNK bytes
+        // the blocks hold.
+        let zeros = unsafe { std::slice::from_raw_parts(self.zeros.as_ptr().cast::<u8>(), len) };
+        file.write_all_at(zeros, self.upto)?;
+        self.upto += len as u64;
+        Ok(())
+    }
+
+    /// After the file was cut back to `end`: blocks past it are gone.
+    pub fn cut(&mut self, end: u64) {
+        self.upto = self.upto.min(end);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +166,36 @@ mod tests {
         d.push(&vec![4; BLOCK - tail]);
         d.keep_tail();
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn zeros_are_written_ahead_of_the_end_within_the_limit() {
+        let dir = std::env::temp_dir().join(format!("rzk-zero-ahead-{}", std::process::id()));
+        let mut f = File::options();
+        let file = f
+            .create(true)
+            .truncate(true)
+            .read(true)
+            .write(true)
+            .open(&dir);
+        let file = file.expect("test file");
+        let mut z = ZeroAhead::default();
+        file.write_all_at(&[7; 100], 0).expect("write");
+        z.fill(&file, 100, 1 << 20).expect("fill");
+        assert_eq!(z.upto, BLOCK as u64 + AHEAD_CHUNK as u64);
+        assert_eq!(file.metadata().expect("meta").len(), z.upto);
+        // Still more than AHEAD_LOW ahead: nothing to do.
+        z.fill(&file, 8192, 1 << 20).expect("fill");
+        assert_eq!(z.upto, BLOCK as u64 + AHEAD_CHUNK as u64);
+        // Near the limit, only up to it.
+        z.fill(&file, z.upto - 10, z.upto + 3 * BLOCK as u64 + 5)
+            .expect("fill");
+        assert_eq!(z.upto, BLOCK as u64 + AHEAD_CHUNK as u64 + 3 * BLOCK as u64);
+        let mut head = [0u8; 101];
+        file.read_exact_at(&mut head, 0).expect("read");
+        assert_eq!((&head[..100], head[100]), (&[7u8; 100][..], 0));
+        z.cut(50);
+        assert_eq!(z.upto, 50);
+        let _ = std::fs::remove_file(&dir);
     }
 }

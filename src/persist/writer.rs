@@ -16,7 +16,7 @@
 //! zxids, so the next batch starting exactly at the failed zxid is the retry; once a write
 //! succeeds again the log is healthy.
 
-use crate::persist::direct::{DirectBuf, BLOCK};
+use crate::persist::direct::{DirectBuf, ZeroAhead, BLOCK};
 use crate::persist::{files, Failed};
 use bytes::{Bytes, BytesMut};
 use jute::file::FileHeader;
@@ -93,6 +93,8 @@ struct Open {
     size: u64,
     /// Opened with `O_DIRECT`: the last partial block and the next batch.
     direct: Option<DirectBuf>,
+    /// With `O_DIRECT`: the zeros written ahead of `pos`.
+    ahead: ZeroAhead,
 }
 
 /// The log file and the batch being written: owned by whichever thread writes (the
@@ -388,6 +390,7 @@ impl LogWriter {
             pos: header,
             size: header,
             direct,
+            ahead: ZeroAhead::default(),
         });
         Ok(())
     }
@@ -432,7 +435,10 @@ impl LogWriter {
             o.size = new_size;
         }
         let tail = o.direct.as_ref().map_or(0, |d| d.len());
-        let written = write_at(&o.file, o.direct.as_mut(), &mut self.join, data, o.pos);
+        let mut written = write_at(&o.file, o.direct.as_mut(), &mut self.join, data, o.pos);
+        if o.direct.is_some() && written.is_ok() {
+            written = o.ahead.fill(&o.file, end, o.size);
+        }
         let written = written.and_then(|_| {
             if self.opts.force_sync {
                 if !self.opts.fsync_delay.is_zero() {
@@ -482,7 +488,10 @@ impl LogWriter {
             return;
         }
         match o.file.set_len(o.pos).and_then(|_| o.file.sync_all()) {
-            Ok(()) => o.size = o.pos,
+            Ok(()) => {
+                o.size = o.pos;
+                o.ahead.cut(o.pos);
+            }
             Err(e) => {
                 error!(file = %o.path.display(), offset = o.pos, error = %e,
                     "cannot truncate the txn log after a failed write; closing it");
