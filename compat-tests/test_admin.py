@@ -188,6 +188,39 @@ def test_four_letter_word(pair, word):
     assert got == want, "%s differs:\n--- zookeeper\n%s\n--- target\n%s" % (word, want, got)
 
 
+def test_mntr_log_summaries_count_writes(pair):
+    """fsynctime and sync_processor_batch_size count the log's write rounds, as
+    ZooKeeper's do: one sample per fsync, the batch's txn count, a 4-decimal average;
+    srst clears them."""
+    def mntr(srv):
+        return dict(line.split("\t", 1) for line in four(srv, "mntr").strip().split("\n"))
+    for srv in pair:
+        assert four(srv, "srst") == "Server stats reset.\n"
+        m = mntr(srv)
+        for k in ("cnt_fsynctime", "sum_fsynctime", "cnt_sync_processor_batch_size",
+                  "sum_sync_processor_batch_size", "max_sync_processor_batch_size"):
+            assert m["zk_" + k] == "0", (srv.kind, k, m["zk_" + k])
+        assert m["zk_avg_sync_processor_batch_size"] == "0.0", srv.kind
+        c = KazooClient(hosts=srv.hosts, timeout=10.0)
+        c.start(timeout=15)
+        try:
+            for i in range(3):
+                c.create("/a/summaries-%d" % i, b"v")  # no new namespace
+        finally:
+            c.stop()
+            c.close()
+        m = mntr(srv)
+        cnt = int(m["zk_cnt_sync_processor_batch_size"])
+        total = int(m["zk_sum_sync_processor_batch_size"])
+        # A session create, three creates and a session close: five logged txns.
+        assert total == 5 and 1 <= cnt <= total, (srv.kind, cnt, total)
+        assert int(m["zk_min_sync_processor_batch_size"]) >= 1, srv.kind
+        assert int(m["zk_max_sync_processor_batch_size"]) <= total, srv.kind
+        assert float(m["zk_avg_sync_processor_batch_size"]) == round(total / cnt, 4), srv.kind
+        assert int(m["zk_cnt_fsynctime"]) == cnt, (srv.kind, m["zk_cnt_fsynctime"], cnt)
+        assert int(m["zk_sum_fsynctime"]) >= int(m["zk_max_fsynctime"]) >= 0, srv.kind
+
+
 def test_stmk_sets_mask(pair):
     """stmk takes an 8-byte big-endian mask and prints it; gtmk reads it back."""
     zk, tgt = pair

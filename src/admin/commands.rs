@@ -202,7 +202,7 @@ impl Core {
                 obj(vec![("tracemask", J::Int(mask))])
             }
             "stat_reset" => {
-                self.stats.reset();
+                self.reset_server_stats();
                 vec![]
             }
             "stats" => {

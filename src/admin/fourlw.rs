@@ -152,7 +152,7 @@ impl Core {
                 out.push_str("Connection stats reset.\n");
             }
             "srst" => {
-                self.stats.reset();
+                self.reset_server_stats();
                 out.push_str("Server stats reset.\n");
             }
             "conf" => self.conf_text(&mut out),

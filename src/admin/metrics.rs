@@ -111,6 +111,16 @@ impl Core {
         }
     }
 
+    /// A summary rzk keeps: (count, sum, min, max); `None` for those it reports as zero.
+    fn summary(&self, name: &str) -> Option<(u64, u64, u64, u64)> {
+        let stats = self.log_stats()?;
+        match name {
+            "fsynctime" => Some(stats.fsync_ms.read()),
+            "sync_processor_batch_size" => Some(stats.round_txns.read()),
+            _ => None,
+        }
+    }
+
     /// Top-level namespaces (first path component) that per-namespace stats cover.
     fn namespaces(&self) -> Vec<String> {
         let mut v: Vec<String> = self
@@ -135,11 +145,18 @@ impl Core {
             ("server_state".to_owned(), MVal::Str("standalone".into())),
         ];
         let summary = |out: &mut Vec<(String, MVal)>, name: &str, kind: Kind| {
+            let (cnt, sum, min, max) = self.summary(name).unwrap_or_default();
+            let int = |v: u64| MVal::Int(i64::try_from(v).unwrap_or(i64::MAX));
             for p in summary_parts(kind) {
-                let v = if *p == "avg" {
-                    MVal::Dbl(0.0)
-                } else {
-                    MVal::Int(0)
+                let v = match *p {
+                    // ZooKeeper rounds a summary's average to four decimals.
+                    "avg" if cnt > 0 => MVal::Dbl((sum as f64 / cnt as f64 * 1e4).round() / 1e4),
+                    "avg" => MVal::Dbl(0.0),
+                    "min" => int(min),
+                    "max" => int(max),
+                    "cnt" => int(cnt),
+                    "sum" => int(sum),
+                    _ => MVal::Int(0),
                 };
                 out.push((format!("{p}_{name}"), v));
             }
@@ -193,7 +210,9 @@ impl Core {
                     for q in quantiles(kind) {
                         let _ = writeln!(out, "{name}{{quantile=\"{q}\",}} NaN");
                     }
-                    let _ = writeln!(out, "{name}_count 0.0\n{name}_sum 0.0");
+                    let (cnt, sum, _, _) = self.summary(name).unwrap_or_default();
+                    let (cnt, sum) = (java_double(cnt as f64), java_double(sum as f64));
+                    let _ = writeln!(out, "{name}_count {cnt}\n{name}_sum {sum}");
                 }
             }
         }

@@ -73,6 +73,11 @@ pub trait TxnLog: Send {
     /// Called by the core after every batch with read access to its state, so background
     /// work that needs the tree (a fuzzy snapshot) progresses in bounded steps.
     fn between_batches(&mut self, _tree: &DataTree, _sessions: &SessionTracker) {}
+    /// The writer's counters (fsync times, txns per round) for `mntr`; `None` for a log
+    /// that never syncs.
+    fn stats(&self) -> Option<&writer::LogStats> {
+        None
+    }
 }
 
 /// An in-memory log: entries are "durable" as soon as the batch ends.

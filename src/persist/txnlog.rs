@@ -258,6 +258,10 @@ impl TxnLog for FileTxnLog {
         self.failures.try_recv().ok()
     }
 
+    fn stats(&self) -> Option<&LogStats> {
+        Some(&self.stats)
+    }
+
     fn between_batches(&mut self, tree: &DataTree, sessions: &SessionTracker) {
         if let Some(job) = self.job.as_mut() {
             if !job.is_finished() {

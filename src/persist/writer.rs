@@ -80,6 +80,51 @@ pub struct LogStats {
     /// Snapshots started, and how many of them in a forked child.
     pub snapshots: AtomicU64,
     pub snapshots_forked: AtomicU64,
+    /// fsync times in ms, as ZooKeeper's `fsynctime` summary counts them.
+    pub fsync_ms: Summary,
+    /// Txns per write round, as ZooKeeper's `sync_processor_batch_size` counts them.
+    pub round_txns: Summary,
+}
+
+/// Count, sum, min and max of samples (what an `mntr` summary prints), in atomics the
+/// writer updates and `mntr` reads without a lock.
+#[derive(Debug, Default)]
+pub struct Summary {
+    cnt: AtomicU64,
+    sum: AtomicU64,
+    /// Stored as `u64::MAX - min`, so that 0 means "no sample" and `fetch_max` works.
+    min_inv: AtomicU64,
+    max: AtomicU64,
+}
+
+impl Summary {
+    /// Adds one sample.
+    pub fn add(&self, v: u64) {
+        self.cnt.fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(v, Ordering::Relaxed);
+        self.min_inv.fetch_max(u64::MAX - v, Ordering::Relaxed);
+        self.max.fetch_max(v, Ordering::Relaxed);
+    }
+
+    /// Forgets every sample (`srst`). A sample added meanwhile may be half counted.
+    pub fn reset(&self) {
+        for a in [&self.cnt, &self.sum, &self.min_inv, &self.max] {
+            a.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// (count, sum, min, max); min and max are 0 before the first sample.
+    pub fn read(&self) -> (u64, u64, u64, u64) {
+        let cnt = self.cnt.load(Ordering::Relaxed);
+        let min_inv = self.min_inv.load(Ordering::Relaxed);
+        let min = if cnt == 0 { 0 } else { u64::MAX - min_inv };
+        (
+            cnt,
+            self.sum.load(Ordering::Relaxed),
+            min,
+            self.max.load(Ordering::Relaxed),
+        )
+    }
 }
 
 struct Open {
@@ -314,6 +359,8 @@ impl LogWriter {
                 }
                 self.stats.durable.store(last, Ordering::Release);
                 self.stats.syncs.fetch_add(1, Ordering::Relaxed);
+                let txns = u64::try_from(last.saturating_sub(first).saturating_add(1));
+                self.stats.round_txns.add(txns.unwrap_or(0));
                 Round::Durable(last)
             }
             Err(e) => {
@@ -449,6 +496,7 @@ impl LogWriter {
                 let took = t.elapsed();
                 let avg = &self.stats.fsync_avg_us;
                 let us = took.as_micros().min(u64::MAX as u128) as u64;
+                self.stats.fsync_ms.add(us / 1000);
                 avg.store(
                     (avg.load(Ordering::Relaxed) * 7 + us) / 8,
                     Ordering::Relaxed,

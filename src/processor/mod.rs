@@ -235,6 +235,21 @@ pub struct Core {
 }
 
 impl Core {
+    /// The txn log writer's counters, for `mntr` (`None` for an in-memory log).
+    pub fn log_stats(&self) -> Option<&crate::persist::writer::LogStats> {
+        self.log.stats()
+    }
+
+    /// `srst`: clears the latency and packet counters and, as ZooKeeper's resetAll does
+    /// for its metrics, the log's summaries.
+    pub fn reset_server_stats(&mut self) {
+        self.stats.reset();
+        if let Some(s) = self.log.stats() {
+            s.fsync_ms.reset();
+            s.round_txns.reset();
+        }
+    }
+
     /// A core over `tree` (fresh or recovered) writing txns to `log`.
     pub fn new(cfg: Arc<Config>, tree: DataTree, log: Box<dyn TxnLog>) -> Core {
         let sessions =
