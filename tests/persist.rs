@@ -586,7 +586,10 @@ fn idle_flush_syncs_inline_unless_the_writer_is_busy() {
     let (d, mut log, mut rx) = test_log("inline", |w| w.fsync_delay = Duration::from_millis(30));
     let mut g = Gen::new(0);
     let tree = DataTree::new();
+    // No file is open yet: creating one is the thread's work, even from flush_idle.
     log.append(&g.next(&tree));
+    assert_eq!(log.flush_idle(), None);
+    assert_eq!(rx.blocking_recv(), Some(1));
     log.append(&g.next(&tree));
     assert_eq!(log.flush_idle(), Some(2));
     assert!(rx.try_recv().is_err(), "an inline round sends no wake-up");
@@ -615,12 +618,14 @@ fn idle_flush_syncs_inline_unless_the_writer_is_busy() {
 #[test]
 fn failed_inline_write_is_reported_and_retried() {
     let fault = Arc::new(AtomicBool::new(false));
-    let (d, mut log, _rx) = test_log("inline-fail", |w| w.fault = Some(fault.clone()));
+    let (d, mut log, mut rx) = test_log("inline-fail", |w| w.fault = Some(fault.clone()));
     let tree = DataTree::new();
     let mut g = Gen::new(0);
     let e: Vec<TxnEntry> = (0..3).map(|_| g.next(&tree)).collect();
+    // The thread opens the file with the first batch; later idle batches are inline.
     log.append(&e[0]);
-    assert_eq!(log.flush_idle(), Some(1));
+    assert_eq!(log.flush_idle(), None);
+    assert_eq!(rx.blocking_recv(), Some(1));
     fault.store(true, Ordering::Relaxed);
     log.append(&e[1]);
     assert_eq!(log.flush_idle(), None);
@@ -693,11 +698,15 @@ fn log_on_tmpfs_is_written_whole() {
     let d = shm.join(format!("rzk-persist-direct-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let mut log = FileTxnLog::start(log_opts(&d, 0, false), 0, tx).unwrap();
     let tree = DataTree::new();
     let mut g = Gen::new(0);
-    for z in 1..=20 {
+    // The thread opens the file; every later batch is written inline.
+    log.append(&g.next(&tree));
+    assert_eq!(log.flush_idle(), None);
+    assert_eq!(rx.blocking_recv(), Some(1));
+    for z in 2..=20 {
         log.append(&g.next(&tree));
         assert_eq!(log.flush_idle(), Some(z));
     }

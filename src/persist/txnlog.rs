@@ -182,7 +182,8 @@ impl FileTxnLog {
         let batch = &self.batch;
         let round = self
             .shared
-            .try_inline(|w| w.write_batch(batch, first, last))?;
+            .try_inline(|w| w.write_batch(batch, first, last))
+            .flatten()?;
         self.batch.clear();
         Some(round)
     }

@@ -316,17 +316,21 @@ impl LogWriter {
     }
 
     /// The core's inline round: writes `bytes` (records for `first..=last`) and syncs,
-    /// returning what became durable. A failure is reported as from the thread.
-    pub fn write_batch(&mut self, bytes: &[u8], first: i64, last: i64) -> Round {
+    /// returning what became durable. A failure is reported as from the thread. `None`
+    /// when no log file is open: creating one (a create, a header fsync, a rename and a
+    /// directory fsync: several ms on a slow disk) is left to the thread, where it holds
+    /// up only writes, not every request the core would have answered meanwhile.
+    pub fn write_batch(&mut self, bytes: &[u8], first: i64, last: i64) -> Option<Round> {
+        self.cur.as_ref()?;
         self.stats.batches.fetch_add(1, Ordering::Relaxed);
         if !self.accepts(first) {
-            return Round::Idle;
+            return Some(Round::Idle);
         }
         let r = self.write_range(&[bytes], first, last);
         if matches!(r, Round::Durable(_)) {
             self.stats.inline_syncs.fetch_add(1, Ordering::Relaxed);
         }
-        r
+        Some(r)
     }
 
     fn injected_fault(&self) -> io::Result<()> {
