@@ -14,8 +14,8 @@
 pub const BLOCK: usize = 4096;
 
 use std::fs::File;
-use std::io;
 use std::os::unix::fs::FileExt;
+use tracing::debug;
 
 #[repr(C, align(4096))]
 #[derive(Clone, Copy)]
@@ -98,26 +98,31 @@ const AHEAD_CHUNK: usize = 256 << 10;
 /// time into a sparse file, against 37 µs and 94 µs into blocks written beforehand. The
 /// zeros are what the sparse tail reads as anyway, so the file's bytes do not change; the
 /// chunk is written before the round's fdatasync, which then covers it too.
+///
+/// It is only a speed-up: a zero write that fails (a full disk) stops it for the file and
+/// fails nothing, so records that still fit are still written.
 #[derive(Default)]
 pub struct ZeroAhead {
     zeros: Vec<Block>,
     /// Blocks before this offset are written (with records or zeros).
     upto: u64,
+    /// A zero write failed: none more in this file.
+    stopped: bool,
 }
 
 impl ZeroAhead {
     /// After records were written up to `end`: if fewer than 64 KiB of written blocks
     /// remain past it, writes the next chunk of zeros, never past `limit` (the
     /// preallocated size, so the file keeps ZooKeeper's length).
-    pub fn fill(&mut self, file: &File, end: u64, limit: u64) -> io::Result<()> {
+    pub fn fill(&mut self, file: &File, end: u64, limit: u64) {
         let block = BLOCK as u64;
         self.upto = self.upto.max(end.div_ceil(block) * block);
-        if self.upto >= end + AHEAD_LOW || self.upto >= limit {
-            return Ok(());
+        if self.stopped || self.upto >= end + AHEAD_LOW || self.upto >= limit {
+            return;
         }
         let len = (AHEAD_CHUNK as u64).min((limit - self.upto) / block * block) as usize;
         if len == 0 {
-            return Ok(());
+            return;
         }
         if self.zeros.is_empty() {
             self.zeros = vec![Block([0; BLOCK]); AHEAD_CHUNK / BLOCK];
@@ -125,9 +130,13 @@ impl ZeroAhead {
         // SAFETY: as in `DirectBuf::bytes_mut`; `len` is at most the AHEAD_CHUNK bytes
         // the blocks hold.
         let zeros = unsafe { std::slice::from_raw_parts(self.zeros.as_ptr().cast::<u8>(), len) };
-        file.write_all_at(zeros, self.upto)?;
-        self.upto += len as u64;
-        Ok(())
+        match file.write_all_at(zeros, self.upto) {
+            Ok(()) => self.upto += len as u64,
+            Err(e) => {
+                debug!(error = %e, "cannot write zeros ahead of the txn log's end; appends allocate as they go");
+                self.stopped = true;
+            }
+        }
     }
 
     /// After the file was cut back to `end`: blocks past it are gone.
@@ -181,21 +190,26 @@ mod tests {
         let file = file.expect("test file");
         let mut z = ZeroAhead::default();
         file.write_all_at(&[7; 100], 0).expect("write");
-        z.fill(&file, 100, 1 << 20).expect("fill");
+        z.fill(&file, 100, 1 << 20);
         assert_eq!(z.upto, BLOCK as u64 + AHEAD_CHUNK as u64);
         assert_eq!(file.metadata().expect("meta").len(), z.upto);
         // Still more than AHEAD_LOW ahead: nothing to do.
-        z.fill(&file, 8192, 1 << 20).expect("fill");
+        z.fill(&file, 8192, 1 << 20);
         assert_eq!(z.upto, BLOCK as u64 + AHEAD_CHUNK as u64);
         // Near the limit, only up to it.
-        z.fill(&file, z.upto - 10, z.upto + 3 * BLOCK as u64 + 5)
-            .expect("fill");
+        z.fill(&file, z.upto - 10, z.upto + 3 * BLOCK as u64 + 5);
         assert_eq!(z.upto, BLOCK as u64 + AHEAD_CHUNK as u64 + 3 * BLOCK as u64);
         let mut head = [0u8; 101];
         file.read_exact_at(&mut head, 0).expect("read");
         assert_eq!((&head[..100], head[100]), (&[7u8; 100][..], 0));
         z.cut(50);
         assert_eq!(z.upto, 50);
+        // A failed zero write (here: a read-only handle) stops zeroing and fails nothing.
+        let ro = File::open(&dir).expect("read-only handle");
+        z.fill(&ro, 100, 1 << 20);
+        assert!(z.stopped && z.upto == BLOCK as u64);
+        z.fill(&file, 100, 1 << 20);
+        assert_eq!(z.upto, BLOCK as u64, "stopped for this file");
         let _ = std::fs::remove_file(&dir);
     }
 }

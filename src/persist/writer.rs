@@ -486,9 +486,9 @@ impl LogWriter {
             o.size = new_size;
         }
         let tail = o.direct.as_ref().map_or(0, |d| d.len());
-        let mut written = write_at(&o.file, o.direct.as_mut(), &mut self.join, data, o.pos);
+        let written = write_at(&o.file, o.direct.as_mut(), &mut self.join, data, o.pos);
         if o.direct.is_some() && written.is_ok() {
-            written = o.ahead.fill(&o.file, end, o.size);
+            o.ahead.fill(&o.file, end, o.size);
         }
         let written = written.and_then(|_| {
             if self.opts.force_sync {
