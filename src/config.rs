@@ -75,8 +75,8 @@ pub struct Config {
     /// `rzk.log.directIO` (default true): with forceSync, write the txn log with
     /// `O_DIRECT` from a reused aligned buffer instead of through the page cache.
     pub log_direct_io: bool,
-    /// `rzk.thpWhileServing` (default false): keep transparent huge pages for memory the
-    /// server takes after start-up. By default only recovery uses them (see
+    /// `rzk.thpWhileServing` (default true): keep transparent huge pages for memory the
+    /// server takes after start-up; `false` leaves them to recovery only (see
     /// `server::end_huge_pages`).
     pub thp_while_serving: bool,
     /// `rzk.workerThreads`: threads running the connection tasks and the core (default:
@@ -159,7 +159,7 @@ impl Default for Config {
             snapshot_fork: true,
             log_inline_sync: true,
             log_direct_io: true,
-            thp_while_serving: false,
+            thp_while_serving: true,
             worker_threads: None,
             properties: BTreeMap::new(),
             warnings: Vec::new(),
@@ -1715,13 +1715,13 @@ mod tests {
     fn rzk_properties() {
         let c = Config::parse(BASE, None, "").unwrap();
         assert!(c.snapshot_fork && c.worker_threads.is_none() && c.runtime_threads() >= 1);
-        assert!(c.log_inline_sync && c.log_direct_io && !c.thp_while_serving);
+        assert!(c.log_inline_sync && c.log_direct_io && c.thp_while_serving);
         let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false -Drzk.log.inlineSync=false \
-                     -Drzk.log.directIO=false -Drzk.thpWhileServing=true";
+                     -Drzk.log.directIO=false -Drzk.thpWhileServing=false";
         let c = Config::parse(BASE, None, flags).unwrap();
         assert_eq!((c.worker_threads, c.runtime_threads()), (Some(3), 3));
         assert!(!c.snapshot_fork);
-        assert!(!c.log_inline_sync && !c.log_direct_io && c.thp_while_serving);
+        assert!(!c.log_inline_sync && !c.log_direct_io && !c.thp_while_serving);
         // A bad -D value is ignored with a warning, as bad JVM properties are.
         let c = Config::parse(BASE, None, "-Drzk.workerThreads=0").unwrap();
         assert!(c.worker_threads.is_none());

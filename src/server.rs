@@ -36,15 +36,19 @@ pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
     crate::net::serve(listener, cfg, tx).await
 }
 
-/// Stops transparent huge pages for memory the process faults in from now on.
+/// Stops transparent huge pages for memory the process faults in from now on
+/// (`-Drzk.thpWhileServing=false`).
 ///
-/// Why: the allocator asks for huge pages, and with them the first touch of each new
-/// 2 MB of heap zeroes all of it at once, on whichever thread touched it, usually the
-/// core. On the benchmark guest (fresh memory at about 650 MB/s) that held every request
-/// for about 3 ms per 2 MB: a forked snapshot's buffer setup measured 5–19 ms with huge
-/// pages and 0.13–0.2 ms without. Recovery keeps them: it fills hundreds of MB in one go,
-/// where fewer, larger faults load 1,000,000 znodes in 0.73 s instead of 1.01 s. Pages
-/// already huge stay so; a snapshot child inherits the setting.
+/// Why one may want it: the allocator asks for huge pages, and with them the first touch
+/// of each new 2 MB of heap zeroes all of it at once on the touching thread, usually the
+/// core. On the benchmark guest (fresh memory at about 650 MB/s) every request waited
+/// about 3 ms each time: the first forked snapshot's buffer setup took 5–19 ms with huge
+/// pages and 0.13–0.2 ms without, and memory growth per znode fell from 280–294 to 249 B.
+/// Why it is not the default: a server restarted after one that ran this way took
+/// 1.10–1.25 s to serve 1,000,000 znodes, against 0.34–0.42 s after one that kept huge
+/// pages (the new process's huge-page faults then find memory fragmented). Recovery
+/// itself always runs with them; pages already huge stay so; a snapshot child inherits
+/// the setting.
 fn end_huge_pages() {
     #[cfg(target_os = "linux")]
     {

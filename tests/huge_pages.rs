@@ -1,5 +1,5 @@
-//! The server turns transparent huge pages off once it serves, unless
-//! `-Drzk.thpWhileServing=true` says to keep them (see `server::end_huge_pages`).
+//! The server keeps transparent huge pages unless `-Drzk.thpWhileServing=false` says to
+//! turn them off once it serves (see `server::end_huge_pages`).
 #![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
@@ -73,9 +73,9 @@ fn thp_enabled(pid: u32) -> bool {
 }
 
 #[test]
-fn huge_pages_end_when_serving_unless_kept() {
-    let off = start("default", "");
-    assert!(!thp_enabled(off.child.id()));
-    let kept = start("kept", "-Drzk.thpWhileServing=true");
+fn huge_pages_end_when_serving_only_if_asked() {
+    let kept = start("default", "");
     assert!(thp_enabled(kept.child.id()));
+    let off = start("off", "-Drzk.thpWhileServing=false");
+    assert!(!thp_enabled(off.child.id()));
 }
