@@ -4,10 +4,11 @@
  *
  *   gcc -O2 -o /tmp/fsync_floor bench/c/fsync_floor.c && /tmp/fsync_floor [dir]
  *
- * For 100 B and 10 KB records, and for a sparse file (one byte written at the end, as
- * ZooKeeper's and rzk's preallocation do) and a file whose blocks were written with zeros
- * first, prints per-append wall time, CPU time (getrusage) and voluntary context
- * switches. Then the latency distribution of 100 B appends paced at 3,000 per second (the
+ * For 100 B and 10 KB records, buffered and with O_DIRECT (whole 4 KiB blocks, the last
+ * one rewritten, as rzk's writer does), into a sparse file (one byte written at the end,
+ * as ZooKeeper's preallocation does), a fallocated one (unwritten extents) and one whose
+ * blocks were written with zeros first (as rzk keeps the blocks past its log's end),
+ * prints per-append wall time, CPU time (getrusage) and voluntary context switches. Then the latency distribution of 100 B appends paced at 3,000 per second (the
  * bound under write p99/p999 at low load). The file lives in `dir` (default /tmp), which
  * should be the dataDir's filesystem. */
 #define _GNU_SOURCE
