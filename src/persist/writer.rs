@@ -486,10 +486,17 @@ impl LogWriter {
             o.size = new_size;
         }
         let tail = o.direct.as_ref().map_or(0, |d| d.len());
+        let io_start = Instant::now();
         let written = write_at(&o.file, o.direct.as_mut(), &mut self.join, data, o.pos);
         if o.direct.is_some() && written.is_ok() {
             o.ahead.fill(&o.file, end, o.size);
         }
+        // A direct write is the data's I/O, which a buffered write leaves to the fsync:
+        // the fsync time counts it, so it means what ZooKeeper's fsynctime means.
+        let direct_write = match o.direct {
+            Some(_) => io_start.elapsed(),
+            None => Duration::ZERO,
+        };
         let written = written.and_then(|_| {
             if self.opts.force_sync {
                 if !self.opts.fsync_delay.is_zero() {
@@ -497,7 +504,7 @@ impl LogWriter {
                 }
                 let t = Instant::now();
                 o.file.sync_data()?;
-                let took = t.elapsed();
+                let took = direct_write + t.elapsed();
                 let avg = &self.stats.fsync_avg_us;
                 let us = took.as_micros().min(u64::MAX as u128) as u64;
                 self.stats.fsync_ms.add(us / 1000);
