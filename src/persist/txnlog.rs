@@ -51,12 +51,14 @@ pub struct LogOptions {
     pub snapshot_fork: bool,
     /// Let `flush_idle` write small batches on the core's thread (`rzk.log.inlineSync`).
     pub inline_sync: bool,
+    /// While the moving average of fsync times (µs) is above this, batches go to the
+    /// writer thread, so that reads are not held up behind a slow or busy disk.
+    pub inline_slow_us: u64,
 }
 
 /// The largest batch the core writes itself; bigger ones go to the writer thread.
 const INLINE_MAX: usize = 64 * 1024;
-/// While fsyncs take longer than this on average (a slow or busy disk), batches go to the
-/// writer thread, so that reads are not held up behind them.
+/// The default [`LogOptions::inline_slow_us`]: 1 ms.
 const INLINE_SLOW_US: u64 = 1000;
 /// How long batches go to the writer thread once the core has seen a load the thread
 /// serves better (see `processor::run`): a pipelined one, or reads waiting behind fsyncs.
@@ -79,6 +81,7 @@ impl LogOptions {
             snap_count: cfg.snap_count.max(2),
             snapshot_fork: cfg.snapshot_fork,
             inline_sync: cfg.log_inline_sync,
+            inline_slow_us: INLINE_SLOW_US,
         }
     }
 }
@@ -191,7 +194,7 @@ impl FileTxnLog {
     /// Inline rounds are on, not held off, and fsyncs are fast.
     fn inline_allowed(&self) -> bool {
         self.opts.inline_sync
-            && self.stats.fsync_avg_us.load(Ordering::Relaxed) <= INLINE_SLOW_US
+            && self.stats.fsync_avg_us.load(Ordering::Relaxed) <= self.opts.inline_slow_us
             && self
                 .inline_off_until
                 .is_none_or(|until| Instant::now() >= until)
