@@ -15,6 +15,7 @@ pub const BLOCK: usize = 4096;
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
 use tracing::debug;
 
 #[repr(C, align(4096))]
@@ -103,7 +104,6 @@ const AHEAD_CHUNK: usize = 256 << 10;
 /// fails nothing, so records that still fit are still written.
 #[derive(Default)]
 pub struct ZeroAhead {
-    zeros: Vec<Block>,
     /// Blocks before this offset are written (with records or zeros).
     upto: u64,
     /// A zero write failed: none more in this file.
@@ -124,12 +124,12 @@ impl ZeroAhead {
         if len == 0 {
             return;
         }
-        if self.zeros.is_empty() {
-            self.zeros = vec![Block([0; BLOCK]); AHEAD_CHUNK / BLOCK];
-        }
+        // One aligned chunk of zeros for the whole process (every log file reuses it).
+        static ZEROS: OnceLock<Vec<Block>> = OnceLock::new();
+        let blocks = ZEROS.get_or_init(|| vec![Block([0; BLOCK]); AHEAD_CHUNK / BLOCK]);
         // SAFETY: as in `DirectBuf::bytes_mut`; `len` is at most the AHEAD_CHUNK bytes
-        // the blocks hold.
-        let zeros = unsafe { std::slice::from_raw_parts(self.zeros.as_ptr().cast::<u8>(), len) };
+        // the blocks hold, and they are only read.
+        let zeros = unsafe { std::slice::from_raw_parts(blocks.as_ptr().cast::<u8>(), len) };
         match file.write_all_at(zeros, self.upto) {
             Ok(()) => self.upto += len as u64,
             Err(e) => {
