@@ -166,6 +166,7 @@ pub fn start(
     if rec.snapshot_due {
         log.request_snapshot();
     }
+    log.warm_snapshot_buffers(&rec.tree);
     purge::start(cfg);
     Ok((rec.tree, rec.sessions, Box::new(log)))
 }

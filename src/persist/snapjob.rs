@@ -29,6 +29,9 @@ use tracing::{error, info, warn};
 pub const MAX_INFLIGHT: usize = 4;
 /// Bytes per chunk.
 const CHUNK_BYTES: usize = 1 << 20;
+/// A forked walk's chunk buffer: a chunk is cut after the node that fills it, so room for
+/// one more node of the largest size a request can carry (untouched pages cost nothing).
+const FORK_BUF_BYTES: usize = CHUNK_BYTES + (4 << 20);
 /// Longest the core spends serializing per step.
 const STEP_TIME: Duration = Duration::from_millis(2);
 
@@ -291,7 +294,7 @@ mod forked {
     //! The forked snapshot: the child's side allocates nothing and only makes system
     //! calls (write, fsync, exit), so no lock another thread held at the fork can block it.
 
-    use super::CHUNK_BYTES;
+    use super::{CHUNK_BYTES, FORK_BUF_BYTES};
     use crate::persist::snapshot::{FuzzyWriter, SnapFile, WalkSpare};
     use crate::tree::DataTree;
     use bytes::BytesMut;
@@ -336,11 +339,9 @@ mod forked {
             let t0 = Instant::now();
             let zxid = tree.last_processed_zxid;
             let mut file = SnapFile::create(dir, zxid)?;
-            // A chunk is cut after the node that fills it: room for one more node of the
-            // largest size a request can carry (untouched pages cost nothing).
             let mut buf = std::mem::take(&mut spare.buf);
             buf.clear();
-            buf.reserve(CHUNK_BYTES + (4 << 20));
+            buf.reserve(FORK_BUF_BYTES);
             let mut writer = FuzzyWriter::begin(tree, sessions.iter().copied(), &mut buf);
             writer.reserve_for(tree, spare);
             let parent = unsafe { libc::getpid() };
@@ -516,4 +517,10 @@ mod forked {
         finished.store(true, Ordering::Release);
         let _ = wake.send(0);
     }
+}
+
+/// Allocates a forked snapshot's buffers for `tree` ahead of the first snapshot (see
+/// [`WalkSpare::warm`]).
+pub fn warm(spare: &mut WalkSpare, tree: &DataTree) {
+    spare.warm(tree.node_count(), FORK_BUF_BYTES);
 }

@@ -156,6 +156,14 @@ impl FileTxnLog {
         })
     }
 
+    /// Before serving: allocates what the first forked snapshot of `tree` needs, so that
+    /// it does not stall the core then (see [`super::snapjob::warm`]).
+    pub fn warm_snapshot_buffers(&mut self, tree: &DataTree) {
+        if self.opts.snapshot_fork {
+            super::snapjob::warm(&mut self.spare, tree);
+        }
+    }
+
     /// Asks for a snapshot (and log roll) at the next batch end, whatever the txn count.
     pub fn request_snapshot(&mut self) {
         self.since_snap = u64::MAX / 2;
