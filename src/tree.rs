@@ -154,9 +154,15 @@ fn blob(name: &str, data: Option<&[u8]>) -> Box<[u8]> {
 impl Node {
     /// A detached node (its name is set when it is inserted), e.g. from a snapshot.
     pub fn new(data: Option<&[u8]>, acl: i64, stat: StatPersisted) -> Node {
+        Node::named("", data, acl, stat)
+    }
+
+    /// A detached node already carrying its name, so inserting it at a path ending in
+    /// `name` allocates nothing more (snapshot loading builds nodes this way).
+    pub fn named(name: &str, data: Option<&[u8]>, acl: i64, stat: StatPersisted) -> Node {
         Node {
-            blob: blob("", data),
-            name_len: 0,
+            blob: blob(name, data),
+            name_len: name.len() as u32,
             has_data: data.is_some(),
             parent: ROOT,
             acl,
@@ -185,8 +191,14 @@ impl Node {
     }
 
     fn set_name(&mut self, name: &str) {
-        let data = self.data().map(|d| d.to_vec());
-        self.blob = blob(name, data.as_deref());
+        if self.name_bytes() == name.as_bytes() {
+            return;
+        }
+        let renamed = blob(
+            name,
+            self.has_data.then(|| &self.blob[self.name_len as usize..]),
+        );
+        self.blob = renamed;
         self.name_len = name.len() as u32;
     }
 
@@ -608,7 +620,7 @@ impl DataTree {
             *slot = Some(node);
         }
         self.count += 1;
-        self.account(ROOT, path)
+        self.account(ROOT, path, None)
     }
 
     /// Inserts a node at `path` under the already-resolved `parent` (snapshot loading
@@ -619,16 +631,19 @@ impl DataTree {
         if let Some(old) = self.child_id(parent, name) {
             self.remove_leaf(path, parent, old);
         }
-        self.insert_new_child(parent, path, node)
+        self.insert_new_child(parent, path, node, None)
     }
 
     /// [`Self::insert_child`] for a path known not to exist yet (a snapshot lists each
     /// path once): skips the probe for an existing node.
+    /// `digest` is the node's [`node_digest`] when the caller has already computed it
+    /// (snapshot loading does so on another thread); `None` computes it here.
     pub fn insert_new_child(
         &mut self,
         parent: NodeId,
         path: &str,
         mut node: Node,
+        digest: Option<u64>,
     ) -> Option<NodeId> {
         let (_, name) = split_path(path)?;
         if name.is_empty() || self.node(parent).is_none() {
@@ -638,18 +653,19 @@ impl DataTree {
         node.parent = parent;
         let id = self.alloc(node);
         self.link(parent, id);
-        self.account(id, path).then_some(id)
+        self.account(id, path, digest).then_some(id)
     }
 
-    /// Adds a just-inserted node to the indexes, data size, digest and quotas.
-    fn account(&mut self, id: NodeId, path: &str) -> bool {
+    /// Adds a just-inserted node to the indexes, data size, digest (`digest`, or computed
+    /// when `None`) and quotas.
+    fn account(&mut self, id: NodeId, path: &str, digest: Option<u64>) -> bool {
         let Some(node) = self.node(id) else {
             return false;
         };
         let (owner, bytes, digest) = (
             node.stat.ephemeral_owner,
             node.data_len() as u64,
-            node.digest(path),
+            digest.unwrap_or_else(|| node.digest(path)),
         );
         self.index(path, owner);
         self.data_size += path.len() as u64 + bytes;

@@ -281,7 +281,7 @@ struct Collect {
     nodes: Vec<(String, Option<Bytes>, i64, StatPersisted)>,
 }
 
-impl SnapSink for Collect {
+impl SnapSink<'_> for Collect {
     fn session(&mut self, id: i64, timeout: i32) {
         self.sessions.push((id, timeout));
     }

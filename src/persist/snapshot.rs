@@ -43,8 +43,9 @@ use std::time::Instant;
 /// The bytes every complete snapshot ends with: the string "/" after the seal.
 pub const SEAL_END: [u8; 5] = [0, 0, 0, 1, b'/'];
 
-/// What a snapshot holds, delivered item by item while reading.
-pub trait SnapSink {
+/// What a snapshot holds, delivered item by item while reading; `'a` is the file's bytes,
+/// which node paths and data borrow from.
+pub trait SnapSink<'a> {
     /// A session and its timeout.
     fn session(&mut self, id: i64, timeout: i32);
     /// An ACL-cache entry.
@@ -52,8 +53,8 @@ pub trait SnapSink {
     /// A node; `path` is `""` for the root. An `Err` aborts reading.
     fn node(
         &mut self,
-        path: &str,
-        data: Option<&[u8]>,
+        path: &'a str,
+        data: Option<&'a [u8]>,
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String>;
@@ -74,7 +75,7 @@ pub fn looks_complete(bytes: &[u8]) -> bool {
 }
 
 /// Reads a whole uncompressed snapshot, checking every seal. Errors carry the offset.
-pub fn read(bytes: &[u8], sink: &mut dyn SnapSink) -> Result<Trailer, (u64, String)> {
+pub fn read<'a>(bytes: &'a [u8], sink: &mut dyn SnapSink<'a>) -> Result<Trailer, (u64, String)> {
     let off = |rest: &[u8]| (bytes.len() - rest.len()) as u64;
     let mut i = bytes;
     macro_rules! get {
