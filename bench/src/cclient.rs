@@ -1,5 +1,6 @@
 //! The independent cross-check client: `bench/c/zkload.c` on libzookeeper_mt's async API.
-//! Built with gcc next to the rzk-bench binary when missing or older than its source.
+//! Built with gcc next to the rzk-bench binary when missing or older than its source (as
+//! the floor server, `bench/c/zk_floor.c`, is).
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -8,33 +9,39 @@ use std::time::{Duration, Instant};
 
 const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/c/zkload.c");
 
-/// Path of the built zkload binary (beside the running executable).
-pub fn binary() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.join("zkload")))
-        .unwrap_or_else(|| PathBuf::from("zkload"))
-}
-
 /// Builds zkload if needed; returns its path or why it could not be built.
 pub fn ensure_built() -> Result<PathBuf, String> {
-    let bin = binary();
+    build_c(
+        SOURCE,
+        "zkload",
+        &["-DTHREADED", "-lzookeeper_mt"],
+        "is libzookeeper-mt-dev installed?",
+    )
+}
+
+/// Builds one of `bench/c`'s programs with `gcc -O2` beside the running executable when
+/// missing or older than `source`; returns its path. `hint` goes with a gcc failure.
+pub fn build_c(source: &str, name: &str, args: &[&str], hint: &str) -> Result<PathBuf, String> {
+    let bin = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(name)))
+        .unwrap_or_else(|| PathBuf::from(name));
     let mtime = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if let (Some(b), Some(s)) = (mtime(&bin), mtime(std::path::Path::new(SOURCE))) {
+    if let (Some(b), Some(s)) = (mtime(&bin), mtime(std::path::Path::new(source))) {
         if b >= s {
             return Ok(bin);
         }
     }
     let out = Command::new("gcc")
-        .args(["-O2", "-DTHREADED", "-o"])
+        .args(["-O2", "-o"])
         .arg(&bin)
-        .arg(SOURCE)
-        .arg("-lzookeeper_mt")
+        .arg(source)
+        .args(args)
         .output()
         .map_err(|e| format!("gcc: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "gcc failed (is libzookeeper-mt-dev installed?): {}",
+            "gcc failed on {name} ({hint}): {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }

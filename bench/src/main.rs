@@ -40,7 +40,7 @@ enum Cmd {
     Run(RunArgs),
     /// One load point against a running server.
     Load(LoadArgs),
-    /// Every workload very briefly against rzk; non-zero exit on any failure.
+    /// Every workload very briefly against rzk (and the floor); non-zero exit on any failure.
     Smoke(SmokeArgs),
     /// Tables (and optionally the plot) from the JSON lines of an earlier run.
     Report(ReportArgs),
@@ -58,8 +58,9 @@ struct ReportArgs {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Servers, in run order.
-    #[arg(long, default_value = "rzk,zookeeper", value_delimiter = ',')]
+    /// Servers, in run order: rzk, zookeeper, and floor (a fake server doing nothing but
+    /// I/O, `bench/c/zk_floor.c`: the kernel's share of each load point).
+    #[arg(long, default_value = "rzk,zookeeper,floor", value_delimiter = ',')]
     servers: Vec<String>,
     /// 1 s per point and 20,000 znodes for the memory test.
     #[arg(long)]
@@ -264,6 +265,13 @@ async fn run_all(
 
 fn print_tables(recs: &[Value]) {
     println!("\n## Throughput, server CPU per op, p99 (ratio = rzk / ZooKeeper)\n");
+    if recs.iter().any(|r| r["server"] == "floor") {
+        println!(
+            "(floor: bench/c/zk_floor.c, a fake server answering from canned replies with one \
+             O_DIRECT write + fdatasync per round of writes and nothing else: what the kernel \
+             alone costs at each point)\n"
+        );
+    }
     println!("{}", report::load_table(recs));
     println!("## Other figures\n");
     println!("{}", report::other_table(recs));
@@ -453,6 +461,7 @@ async fn cmd_smoke(a: SmokeArgs) -> i32 {
     if a.with_zookeeper {
         servers.push(Kind::Zookeeper);
     }
+    servers.push(Kind::Floor);
     let mut points: Vec<_> = Mix::ALL.into_iter().map(|m| (m, 4, 10, 100)).collect();
     points.push((Mix::GetData, 2, 10, 10240));
     let plan = Plan {
@@ -487,7 +496,12 @@ async fn cmd_smoke(a: SmokeArgs) -> i32 {
             }
         }
     }
-    let expected = servers.len() * (plan.points.len() + plan.open.len() + plan.cross.len() + 4);
+    // Per real server: every point, the cross-check, churn, fan-out, memory and restart;
+    // the floor: the points and churn.
+    let real = servers.iter().filter(|&&k| k != Kind::Floor).count();
+    let per_point = plan.points.len() + plan.open.len();
+    let expected =
+        real * (per_point + plan.cross.len() + 4) + (servers.len() - real) * (per_point + 1);
     if let Err(e) = &res {
         eprintln!("smoke FAIL: {e}");
         failed += 1;

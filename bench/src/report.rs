@@ -31,11 +31,19 @@ fn find<'a>(recs: &'a [Value], server: &str, pred: impl Fn(&Value) -> bool) -> O
     recs.iter().find(|r| s(r, "server") == server && pred(r))
 }
 
-/// The throughput table: one row per closed/open-loop point, both servers and ratios.
+/// The throughput table: one row per closed/open-loop point, both servers and ratios,
+/// and when the run included the floor server, its CPU per op and p99 at the same point
+/// (what the kernel alone costs there).
 pub fn load_table(recs: &[Value]) -> String {
+    let with_floor = recs.iter().any(|r| s(r, "server") == "floor");
     let mut out = String::from(
-        "| workload | conns×depth | value | rzk ops/s | ZK ops/s | ratio | rzk CPU µs/op | ZK CPU µs/op | ratio | rzk p99 µs | ZK p99 µs | ratio |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| workload | conns×depth | value | rzk ops/s | ZK ops/s | ratio | rzk CPU µs/op | ZK CPU µs/op | ratio | rzk p99 µs | ZK p99 µs | ratio |",
     );
+    out.push_str(if with_floor {
+        " floor CPU µs/op | floor p99 µs |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+    });
     let mut seen = Vec::new();
     for r in recs.iter().filter(|r| s(r, "kind") == "load") {
         let key = (
@@ -60,15 +68,20 @@ pub fn load_table(recs: &[Value]) -> String {
                 && x.get("rate").cloned() == key.5
         };
         let (a, b) = (find(recs, "rzk", same), find(recs, "zookeeper", same));
+        let fl = find(recs, "floor", same);
         let g = |v: Option<&Value>, k| v.and_then(|v| f(v, k));
         let open = key.1 == "open";
         let p99 = if open { "p99_sched_us" } else { "p99_us" };
         let shape = if open {
-            format!("{}×open {}/s", key.2, g(a.or(b), "rate").unwrap_or(0.0))
+            format!(
+                "{}×open {}/s",
+                key.2,
+                g(a.or(b).or(fl), "rate").unwrap_or(0.0)
+            )
         } else {
             format!("{}×{}", key.2, key.3)
         };
-        let _ = writeln!(
+        let _ = write!(
             out,
             "| {} | {} | {} B | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             key.0,
@@ -84,6 +97,15 @@ pub fn load_table(recs: &[Value]) -> String {
             num(g(b, p99)),
             ratio(g(a, p99), g(b, p99)),
         );
+        if with_floor {
+            let _ = write!(
+                out,
+                " {} | {} |",
+                num(g(fl, "server_cpu_us_per_op")),
+                num(g(fl, p99))
+            );
+        }
+        out.push('\n');
     }
     out
 }
@@ -201,7 +223,7 @@ pub fn other_table(recs: &[Value]) -> String {
 /// packets the harness says it sent. 1.00 means the client's op counts are the server's.
 pub fn packet_check(recs: &[Value]) -> String {
     let mut out = String::new();
-    for server in ["rzk", "zookeeper"] {
+    for server in ["rzk", "zookeeper", "floor"] {
         let (mut srv, mut cli) = (0.0, 0.0);
         for r in recs
             .iter()
@@ -273,7 +295,7 @@ pub fn svg_plot(recs: &[Value], title: &str) -> String {
     let mut series: BTreeMap<(String, String), Vec<(f64, f64)>> = BTreeMap::new();
     for r in recs
         .iter()
-        .filter(|r| s(r, "kind") == "load" && s(r, "mode") == "closed")
+        .filter(|r| s(r, "kind") == "load" && s(r, "mode") == "closed" && s(r, "server") != "floor")
     {
         let w = s(r, "workload");
         if (w == "getdata" || w == "setdata")
@@ -395,5 +417,18 @@ mod tests {
         );
         let svg = svg_plot(&recs, "t");
         assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    }
+
+    #[test]
+    fn the_floor_adds_its_columns_and_stays_off_the_plot() {
+        let mut recs = vec![
+            json!({"kind":"load","server":"rzk","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":300.0,"server_cpu_us_per_op":1.0,"p99_us":10}),
+            json!({"kind":"load","server":"zookeeper","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":100.0,"server_cpu_us_per_op":3.0,"p99_us":30}),
+        ];
+        assert!(!load_table(&recs).contains("floor"));
+        recs.push(json!({"kind":"load","server":"floor","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":900.0,"server_cpu_us_per_op":0.5,"p99_us":4}));
+        let t = load_table(&recs);
+        assert!(t.contains("| 30.0 | 0.33 | 0.50 | 4.00 |\n"), "{t}");
+        assert!(!svg_plot(&recs, "t").contains("floor"));
     }
 }

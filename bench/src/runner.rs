@@ -1,5 +1,6 @@
 //! Runs the suite against one server: setup, the load matrix, the C cross-check, churn,
-//! fan-out, then memory and restart on a second, fresh server. Every figure becomes one JSON
+//! fan-out, then memory and restart on a second, fresh server (the floor: the load matrix
+//! and churn only). Every figure becomes one JSON
 //! record (printed as a line as soon as it exists).
 
 use crate::cclient;
@@ -195,7 +196,9 @@ pub async fn run_server(
     sizes.sort();
     sizes.dedup();
     setup(&srv.addr(), &sizes).await?;
-    if plan.server_warmup > 0.0 {
+    // The floor keeps no state (no watches, no tree to measure): load points and churn only.
+    let real = kind != Kind::Floor;
+    if plan.server_warmup > 0.0 && real {
         let spec = Spec {
             mix: Mix::Mixed80,
             conns: 8,
@@ -226,7 +229,7 @@ pub async fn run_server(
             run_id: run_id.clone(),
         };
         sink.emit(load_point(&srv, &spec).await);
-        if mix == Mix::Create {
+        if mix == Mix::Create && real {
             // Untimed: the next point starts from the same tree, not one grown by this one.
             let parent = workload::OpGen::create_parent(&run_id);
             special::remove_created(&srv.addr(), &parent, conns, Duration::from_secs(300))
@@ -253,13 +256,13 @@ pub async fn run_server(
             run_id,
         };
         sink.emit(load_point(&srv, &spec).await);
-        if mix == Mix::Create {
+        if mix == Mix::Create && real {
             special::remove_created(&srv.addr(), &parent, conns, Duration::from_secs(300))
                 .await
                 .map_err(|e| format!("removing {parent}: {e}"))?;
         }
     }
-    for &(op, conns, depth) in &plan.cross {
+    for &(op, conns, depth) in plan.cross.iter().filter(|_| real) {
         let parent = if op == "create" {
             let p = workload::OpGen::create_parent(&format!("c{}", std::process::id()));
             special::ensure(&srv.addr(), std::slice::from_ref(&p))
@@ -320,7 +323,7 @@ pub async fn run_server(
             "p50_us": q(0.5), "p99_us": q(0.99), "server_cpu_us_per_session": cpu * 1e6 / c.sessions.max(1) as f64,
             "loadavg": procfs::loadavg()}));
     }
-    if let Some((n, rounds)) = plan.fanout {
+    if let Some((n, rounds)) = plan.fanout.filter(|_| real) {
         match special::fanout(&srv.addr(), n, rounds).await {
             Ok(f) => {
                 let mut done: Vec<u64> = f.rounds_us.iter().flatten().copied().collect();
@@ -347,7 +350,7 @@ pub async fn run_server(
         }
     }
     srv.stop();
-    if let Some(n) = plan.memory {
+    if let Some(n) = plan.memory.filter(|_| real) {
         memory(kind, root, rzk_bin, n, sink).await?;
     }
     let _ = std::fs::remove_dir_all(&srv.dir);

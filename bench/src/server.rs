@@ -1,4 +1,5 @@
-//! Starting and stopping the servers under test: rzk and Apache ZooKeeper 3.8 (Debian).
+//! Starting and stopping the servers under test: rzk, Apache ZooKeeper 3.8 (Debian) and
+//! the floor (a fake server that shows the kernel's share of each figure).
 //!
 //! Both get the same generated zoo.cfg (127.0.0.1 only, a fresh dataDir under one root so
 //! both sit on the same filesystem, default forceSync=yes) and are stopped by PID. ZooKeeper
@@ -22,6 +23,10 @@ pub enum Kind {
     Rzk,
     /// Apache ZooKeeper 3.8 as Debian packages it.
     Zookeeper,
+    /// `bench/c/zk_floor.c`: a fake server that answers from canned replies (with an
+    /// O_DIRECT write + fdatasync per round of writes) and does nothing else, so its CPU
+    /// per op is the kernel's share that no server avoids. Load points and churn only.
+    Floor,
 }
 
 impl Kind {
@@ -30,13 +35,15 @@ impl Kind {
         match self {
             Kind::Rzk => "rzk",
             Kind::Zookeeper => "zookeeper",
+            Kind::Floor => "floor",
         }
     }
-    /// Parses `rzk` or `zookeeper` (also `zk`).
+    /// Parses `rzk`, `zookeeper` (also `zk`) or `floor`.
     pub fn parse(s: &str) -> Option<Kind> {
         match s {
             "rzk" => Some(Kind::Rzk),
             "zookeeper" | "zk" => Some(Kind::Zookeeper),
+            "floor" => Some(Kind::Floor),
             _ => None,
         }
     }
@@ -108,9 +115,9 @@ impl Server {
         self.pid().unwrap_or(0).to_string()
     }
 
-    fn command(&self) -> Command {
+    fn command(&self) -> io::Result<Command> {
         let cfg = self.dir.join("zoo.cfg");
-        match self.kind {
+        Ok(match self.kind {
             Kind::Rzk => {
                 let mut c = Command::new(&self.rzk_bin);
                 c.arg("start").arg("--config").arg(cfg);
@@ -128,7 +135,17 @@ impl Server {
                     .arg(cfg);
                 c
             }
-        }
+            Kind::Floor => {
+                let source = concat!(env!("CARGO_MANIFEST_DIR"), "/c/zk_floor.c");
+                let bin = crate::cclient::build_c(source, "zk_floor", &[], "is gcc installed?")
+                    .map_err(io::Error::other)?;
+                let mut c = Command::new(bin);
+                c.arg(self.port.to_string())
+                    .arg("-s")
+                    .arg(self.dir.join("data").join("floor.log"));
+                c
+            }
+        })
     }
 
     /// Spawns the server and waits (bounded by `timeout`) for the first successful read.
@@ -141,7 +158,7 @@ impl Server {
             .open(self.dir.join("server.out"))?;
         let t0 = Instant::now();
         let child = self
-            .command()
+            .command()?
             .current_dir(&self.dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

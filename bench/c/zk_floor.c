@@ -1,0 +1,231 @@
+/* The least any ZooKeeper server can spend per request on this machine: a fake server
+ * that speaks just enough of the client protocol for rzk-bench's load generator and does
+ * nothing else. One thread, epoll, non-blocking sockets, every reply pre-built except its
+ * xid; no tree, no sessions, no watches, no allocation per request. Run the same load
+ * points against it as against rzk and ZooKeeper (`rzk-bench load --server-pid`): its
+ * server CPU per op is the kernel's share (loopback TCP, wake-ups, and with -s the log
+ * write and fdatasync), which no server avoids.
+ *
+ *   gcc -O2 -o /tmp/zk_floor bench/c/zk_floor.c && /tmp/zk_floor 22997 [-s /tmp/floor.log]
+ *   rzk-bench load --hosts 127.0.0.1:22997 --workload getdata --conns 8 --depth 1 \
+ *       --rate 40000 --server-pid $(pgrep zk_floor)
+ *
+ * Replies: connect (a new session id), getData (100 B of data and a Stat), exists and
+ * setData (a Stat), create (the path), getChildren (no children), delete (NoNode: there
+ * is nothing to delete, which ends the harness's clean-up), ping, closeSession (then
+ * close); anything else gets an empty OK reply. With -s FILE, each epoll round that
+ * read a write (setData, create) first writes one 4 KiB block with O_DIRECT into
+ * FILE (preallocated and zeroed beforehand, as rzk's log is) and fdatasyncs it, and only
+ * then sends that round's replies: group commit, as rzk and ZooKeeper do. The 4-letter
+ * word ruok gets imok; any other (mntr) gets `zk_packets_received` with the frames read
+ * so far, counting connects and the probe itself, as ZooKeeper counts them, so the
+ * harness's packet check works against the floor too. `rzk-bench run --servers floor`
+ * builds and runs it like the two real servers. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAXFD 4096
+#define BUF (256 * 1024)
+#define LOG_BYTES (64 << 20)
+
+struct conn {
+  int fd, greeted, closing;
+  size_t in_len, out_len;
+  unsigned char in[BUF], out[BUF];
+};
+
+static struct conn *conns[MAXFD];
+static int pending[MAXFD], npending; /* connections with replies held for the fsync */
+static int log_fd = -1;
+static long log_off;
+static unsigned char *log_block;
+static int64_t next_session = 0x100000000LL;
+static unsigned long long packets; /* frames read, as mntr's zk_packets_received */
+
+static void put32(unsigned char *p, uint32_t v) {
+  p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+static void put64(unsigned char *p, uint64_t v) {
+  put32(p, v >> 32); put32(p + 4, (uint32_t)v);
+}
+static uint32_t get32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Appends a frame: length, ReplyHeader{xid, zxid 1, err}, then `body`. */
+static void reply_err(struct conn *c, uint32_t xid, int32_t err, const unsigned char *body,
+                      size_t n) {
+  if (c->out_len + 20 + n > BUF) { c->closing = 1; return; }
+  unsigned char *p = c->out + c->out_len;
+  put32(p, 16 + n); put32(p + 4, xid); put64(p + 8, 1); put32(p + 16, (uint32_t)err);
+  if (n) memcpy(p + 20, body, n);
+  c->out_len += 20 + n;
+}
+
+static void reply(struct conn *c, uint32_t xid, const unsigned char *body, size_t n) {
+  reply_err(c, xid, 0, body, n);
+}
+
+static unsigned char stat68[68], getdata_body[4 + 100 + 68], children_body[4];
+
+static void flush_out(struct conn *c) {
+  size_t off = 0;
+  while (off < c->out_len) {
+    ssize_t w = write(c->fd, c->out + off, c->out_len - off);
+    if (w < 0) { if (errno == EINTR) continue; c->closing = 1; break; }
+    off += w;
+  }
+  c->out_len = 0;
+}
+
+static void drop(struct conn *c) {
+  close(c->fd);
+  conns[c->fd] = NULL;
+  free(c);
+}
+
+/* Parses every complete frame in c->in; returns 1 if one of them was a write. */
+static int serve_frames(struct conn *c) {
+  int wrote = 0;
+  size_t at = 0;
+  if (!c->greeted && c->in_len >= 4 && get32(c->in) > BUF) {
+    char ans[64];
+    packets++;
+    if (memcmp(c->in, "ruok", 4) == 0) snprintf(ans, sizeof ans, "imok");
+    else snprintf(ans, sizeof ans, "zk_packets_received\t%llu\n", packets);
+    if (write(c->fd, ans, strlen(ans)) < 0) { /* closing anyway */ }
+    c->closing = 1;
+    return 0;
+  }
+  while (c->in_len - at >= 4) {
+    uint32_t len = get32(c->in + at);
+    if (len > BUF - 4) { c->closing = 1; return wrote; }
+    if (c->in_len - at - 4 < len) break;
+    const unsigned char *f = c->in + at + 4;
+    packets++;
+    if (!c->greeted) {
+      /* ConnectRequest{int proto, long zxid, int timeout, long session, buffer passwd,
+       * bool readOnly} -> ConnectResponse{int proto, int timeout, long session,
+       * buffer passwd(16), bool readOnly} */
+      unsigned char r[4 + 4 + 4 + 8 + 4 + 16 + 1] = {0};
+      put32(r, 4 + 4 + 8 + 4 + 16 + 1);
+      memcpy(r + 8, f + 12, 4);
+      put64(r + 12, (uint64_t)next_session++);
+      put32(r + 20, 16);
+      memcpy(c->out + c->out_len, r, sizeof r);
+      c->out_len += sizeof r;
+      c->greeted = 1;
+    } else if (len >= 8) {
+      uint32_t xid = get32(f);
+      int32_t type = (int32_t)get32(f + 4);
+      switch (type) {
+      case 4: reply(c, xid, getdata_body, sizeof getdata_body); break;   /* getData */
+      case 3: reply(c, xid, stat68, sizeof stat68); break;               /* exists */
+      case 8: reply(c, xid, children_body, sizeof children_body); break; /* getChildren */
+      case 5: reply(c, xid, stat68, sizeof stat68); wrote = 1; break;    /* setData */
+      case 1: case 15: {                                                 /* create: the path */
+        uint32_t plen = len >= 12 ? get32(f + 8) : 0;
+        if (plen > len - 12) plen = 0;
+        unsigned char body[4 + 1024];
+        if (plen > 1024) plen = 1024;
+        put32(body, plen);
+        memcpy(body + 4, f + 12, plen);
+        reply(c, xid, body, 4 + plen);
+        wrote = 1;
+        break;
+      }
+      case 2: reply_err(c, xid, -101, NULL, 0); break;                   /* delete: NoNode */
+      case -11: reply(c, xid, NULL, 0); c->closing = 1; break;           /* closeSession */
+      default: reply(c, xid, NULL, 0); break;                            /* ping and others */
+      }
+    }
+    at += 4 + len;
+  }
+  memmove(c->in, c->in + at, c->in_len - at);
+  c->in_len -= at;
+  return wrote;
+}
+
+static void log_write(void) {
+  if (pwrite(log_fd, log_block, 4096, log_off) != 4096 || fdatasync(log_fd) != 0) {
+    perror("log write");
+    exit(1);
+  }
+  log_off = (log_off + 4096) % LOG_BYTES;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) { fprintf(stderr, "usage: zk_floor PORT [-s LOGFILE]\n"); return 2; }
+  int port = atoi(argv[1]);
+  if (argc >= 4 && strcmp(argv[2], "-s") == 0) {
+    log_fd = open(argv[3], O_RDWR | O_CREAT | O_TRUNC | O_DIRECT, 0644);
+    if (log_fd < 0 || posix_memalign((void **)&log_block, 4096, 1 << 20)) { perror("log"); return 1; }
+    memset(log_block, 0, 1 << 20);
+    for (long o = 0; o < LOG_BYTES; o += 1 << 20)
+      if (pwrite(log_fd, log_block, 1 << 20, o) != 1 << 20) { perror("zeroing"); return 1; }
+    fdatasync(log_fd);
+    memset(log_block, 0x5a, 4096);
+  }
+  put64(stat68, 1); put64(stat68 + 8, 1); put32(stat68 + 48, 100); put64(stat68 + 60, 1);
+  put32(getdata_body, 100);
+  memset(getdata_body + 4, 'x', 100);
+  memcpy(getdata_body + 104, stat68, 68);
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(lfd, (struct sockaddr *)&a, sizeof a) || listen(lfd, 1024)) { perror("listen"); return 1; }
+  int ep = epoll_create1(0);
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = lfd}, evs[256];
+  epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+  for (;;) {
+    int n = epoll_wait(ep, evs, 256, -1);
+    if (n < 0) { if (errno == EINTR) continue; perror("epoll_wait"); return 1; }
+    int wrote = 0;
+    npending = 0;
+    for (int i = 0; i < n; i++) {
+      int fd = evs[i].data.fd;
+      if (fd == lfd) {
+        int c;
+        while ((c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+          if (c >= MAXFD) { close(c); continue; }
+          setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+          conns[c] = calloc(1, sizeof(struct conn));
+          conns[c]->fd = c;
+          struct epoll_event e = {.events = EPOLLIN, .data.fd = c};
+          epoll_ctl(ep, EPOLL_CTL_ADD, c, &e);
+        }
+        continue;
+      }
+      struct conn *c = conns[fd];
+      if (!c) continue;
+      ssize_t r = read(fd, c->in + c->in_len, BUF - c->in_len);
+      if (r <= 0) {
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        drop(c);
+        continue;
+      }
+      c->in_len += r;
+      wrote |= serve_frames(c);
+      pending[npending++] = fd;
+    }
+    if (wrote && log_fd >= 0) log_write();
+    for (int i = 0; i < npending; i++) {
+      struct conn *c = conns[pending[i]];
+      if (!c) continue;
+      flush_out(c);
+      if (c->closing) drop(c);
+    }
+  }
+}
