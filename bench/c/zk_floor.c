@@ -1,10 +1,10 @@
 /* The least any ZooKeeper server can spend per request on this machine: a fake server
- * that speaks just enough of the client protocol for rzk-bench's load generator and does
- * nothing else. One thread, epoll, non-blocking sockets, every reply pre-built except its
- * xid; no tree, no sessions, no watches, no allocation per request. Run the same load
- * points against it as against rzk and ZooKeeper (`rzk-bench load --server-pid`): its
+ * that speaks just enough of the client protocol for rzk-bench's load generator and its
+ * watch fan-out, and does nothing else. One thread, epoll, non-blocking sockets, every
+ * reply pre-built except its xid; no tree, no sessions, no allocation per request. Its
  * server CPU per op is the kernel's share (loopback TCP, wake-ups, and with -s the log
- * write and fdatasync), which no server avoids.
+ * write and fdatasync), which no server avoids. `rzk-bench run` builds it and runs it
+ * after rzk and ZooKeeper (the "floor" columns); by hand:
  *
  *   gcc -O2 -o /tmp/zk_floor bench/c/zk_floor.c && /tmp/zk_floor 22997 [-s /tmp/floor.log]
  *   rzk-bench load --hosts 127.0.0.1:22997 --workload getdata --conns 8 --depth 1 \
@@ -13,14 +13,20 @@
  * Replies: connect (a new session id), getData (100 B of data and a Stat), exists and
  * setData (a Stat), create (the path), getChildren (no children), delete (NoNode: there
  * is nothing to delete, which ends the harness's clean-up), ping, closeSession (then
- * close); anything else gets an empty OK reply. With -s FILE, each epoll round that
- * read a write (setData, create) first writes one 4 KiB block with O_DIRECT into
- * FILE (preallocated and zeroed beforehand, as rzk's log is) and fdatasyncs it, and only
- * then sends that round's replies: group commit, as rzk and ZooKeeper do. The 4-letter
- * word ruok gets imok; any other (mntr) gets `zk_packets_received` with the frames read
- * so far, counting connects and the probe itself, as ZooKeeper counts them, so the
- * harness's packet check works against the floor too. `rzk-bench run --servers floor`
- * builds and runs it like the two real servers. */
+ * close); anything else gets an empty OK reply.
+ *
+ * getData and exists with watch=true set a data watch; the next setData notifies every
+ * watcher (after the round's fdatasync, before the setter's reply, as ZooKeeper orders
+ * them) and clears the watches.
+ *
+ * With -s FILE, each epoll round that read a write (setData, create) first writes one
+ * 4 KiB block with O_DIRECT into FILE (preallocated and zeroed beforehand, as rzk's log
+ * is) and fdatasyncs it, and only then sends that round's replies: group commit, as rzk
+ * and ZooKeeper do.
+ *
+ * The 4-letter word ruok gets imok; any other (mntr) gets `zk_packets_received` with the
+ * frames read so far, counting connects and the probe itself as ZooKeeper counts them, so
+ * the harness's packet check works against the floor too. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,7 +46,7 @@
 #define LOG_BYTES (64 << 20)
 
 struct conn {
-  int fd, greeted, closing;
+  int fd, greeted, closing, watching;
   size_t in_len, out_len;
   unsigned char in[BUF], out[BUF];
 };
@@ -52,6 +58,10 @@ static long log_off;
 static unsigned char *log_block;
 static int64_t next_session = 0x100000000LL;
 static unsigned long long packets; /* frames read, as mntr's zk_packets_received */
+static int watchers[MAXFD], nwatchers; /* connections with a data watch set */
+static int fire;                       /* a setData this round triggers the watches */
+static unsigned char event[4 + 16 + 8 + 4 + 1024];
+static size_t event_len; /* the notification frame for the last setData's path */
 
 static void put32(unsigned char *p, uint32_t v) {
   p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
@@ -90,6 +100,8 @@ static void flush_out(struct conn *c) {
 }
 
 static void drop(struct conn *c) {
+  for (int i = 0; c->watching && i < nwatchers; i++)
+    if (watchers[i] == c->fd) watchers[i] = watchers[--nwatchers];
   close(c->fd);
   conns[c->fd] = NULL;
   free(c);
@@ -130,10 +142,32 @@ static int serve_frames(struct conn *c) {
       uint32_t xid = get32(f);
       int32_t type = (int32_t)get32(f + 4);
       switch (type) {
-      case 4: reply(c, xid, getdata_body, sizeof getdata_body); break;   /* getData */
-      case 3: reply(c, xid, stat68, sizeof stat68); break;               /* exists */
+      case 4: case 3: { /* getData, exists: path, bool watch */
+        uint32_t plen = len >= 12 ? get32(f + 8) : 0;
+        if (plen <= len - 13 && f[12 + plen] && !c->watching) {
+          c->watching = 1;
+          watchers[nwatchers++] = c->fd;
+        }
+        if (type == 4) reply(c, xid, getdata_body, sizeof getdata_body);
+        else reply(c, xid, stat68, sizeof stat68);
+        break;
+      }
       case 8: reply(c, xid, children_body, sizeof children_body); break; /* getChildren */
-      case 5: reply(c, xid, stat68, sizeof stat68); wrote = 1; break;    /* setData */
+      case 5: {                                                          /* setData */
+        uint32_t plen = len >= 12 ? get32(f + 8) : 0;
+        if (nwatchers && plen <= len - 12 && plen <= 1024) {
+          /* WatcherEvent{NodeDataChanged, SyncConnected, path} under xid -1 */
+          put32(event, 16 + 12 + plen); put32(event + 4, (uint32_t)-1);
+          put64(event + 8, (uint64_t)-1); put32(event + 16, 0);
+          put32(event + 20, 3); put32(event + 24, 3); put32(event + 28, plen);
+          memcpy(event + 32, f + 12, plen);
+          event_len = 32 + plen;
+          fire = 1;
+        }
+        reply(c, xid, stat68, sizeof stat68);
+        wrote = 1;
+        break;
+      }
       case 1: case 15: {                                                 /* create: the path */
         uint32_t plen = len >= 12 ? get32(f + 8) : 0;
         if (plen > len - 12) plen = 0;
@@ -221,6 +255,18 @@ int main(int argc, char **argv) {
       pending[npending++] = fd;
     }
     if (wrote && log_fd >= 0) log_write();
+    if (fire) { /* after the txn is durable, before the setter's reply, as ZooKeeper */
+      for (int i = 0; i < nwatchers; i++) {
+        struct conn *w = conns[watchers[i]];
+        if (!w || w->out_len + event_len > BUF) continue;
+        w->watching = 0;
+        memcpy(w->out + w->out_len, event, event_len);
+        w->out_len += event_len;
+        flush_out(w);
+      }
+      nwatchers = 0;
+      fire = 0;
+    }
     for (int i = 0; i < npending; i++) {
       struct conn *c = conns[pending[i]];
       if (!c) continue;

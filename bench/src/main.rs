@@ -497,11 +497,11 @@ async fn cmd_smoke(a: SmokeArgs) -> i32 {
         }
     }
     // Per real server: every point, the cross-check, churn, fan-out, memory and restart;
-    // the floor: the points and churn.
+    // the floor: the points, churn and fan-out.
     let real = servers.iter().filter(|&&k| k != Kind::Floor).count();
     let per_point = plan.points.len() + plan.open.len();
     let expected =
-        real * (per_point + plan.cross.len() + 4) + (servers.len() - real) * (per_point + 1);
+        real * (per_point + plan.cross.len() + 4) + (servers.len() - real) * (per_point + 2);
     if let Err(e) = &res {
         eprintln!("smoke FAIL: {e}");
         failed += 1;

@@ -111,14 +111,18 @@ pub fn load_table(recs: &[Value]) -> String {
 }
 
 /// The other figures: churn, fan-out, memory, restart, and the C-client cross-check.
+/// With the floor in the run, its churn and fan-out figures get a column of their own.
 pub fn other_table(recs: &[Value]) -> String {
-    let mut rows: Vec<(String, Option<f64>, Option<f64>)> = Vec::new();
+    let with_floor = recs.iter().any(|r| s(r, "server") == "floor");
+    // (label, rzk, ZooKeeper, floor)
+    type Row = (String, Option<f64>, Option<f64>, Option<f64>);
+    let mut rows: Vec<Row> = Vec::new();
     let pick = |server: &str, kind: &str, k: &str| {
         find(recs, server, |r| s(r, "kind") == kind).and_then(|r| f(r, k))
     };
     let mut add = |label: &str, kind: &str, k: &str, scale: f64| {
         let g = |srv| pick(srv, kind, k).map(|x| x * scale);
-        rows.push((label.to_string(), g("rzk"), g("zookeeper")));
+        rows.push((label.to_string(), g("rzk"), g("zookeeper"), g("floor")));
     };
     add(
         "session churn, sessions/s (connect+close)",
@@ -204,16 +208,24 @@ pub fn other_table(recs: &[Value]) -> String {
         "rss_after_restart",
         1.0 / 1048576.0,
     );
-    let mut out = String::from("| figure | rzk | ZK | rzk/ZK |\n|---|---|---|---|\n");
-    for (label, a, b) in rows {
-        if a.is_some() || b.is_some() {
-            let _ = writeln!(
+    let mut out = String::from(if with_floor {
+        "| figure | rzk | ZK | rzk/ZK | floor |\n|---|---|---|---|---|\n"
+    } else {
+        "| figure | rzk | ZK | rzk/ZK |\n|---|---|---|---|\n"
+    });
+    for (label, a, b, fl) in rows {
+        if a.is_some() || b.is_some() || fl.is_some() {
+            let _ = write!(
                 out,
                 "| {label} | {} | {} | {} |",
                 num(a),
                 num(b),
                 ratio(a, b)
             );
+            if with_floor {
+                let _ = write!(out, " {} |", num(fl));
+            }
+            out.push('\n');
         }
     }
     out

@@ -1,6 +1,6 @@
 //! Runs the suite against one server: setup, the load matrix, the C cross-check, churn,
-//! fan-out, then memory and restart on a second, fresh server (the floor: the load matrix
-//! and churn only). Every figure becomes one JSON
+//! fan-out, then memory and restart on a second, fresh server (the floor: the load matrix,
+//! churn and fan-out). Every figure becomes one JSON
 //! record (printed as a line as soon as it exists).
 
 use crate::cclient;
@@ -196,7 +196,7 @@ pub async fn run_server(
     sizes.sort();
     sizes.dedup();
     setup(&srv.addr(), &sizes).await?;
-    // The floor keeps no state (no watches, no tree to measure): load points and churn only.
+    // The floor keeps no tree: load points, churn and fan-out only.
     let real = kind != Kind::Floor;
     if plan.server_warmup > 0.0 && real {
         let spec = Spec {
@@ -323,7 +323,7 @@ pub async fn run_server(
             "p50_us": q(0.5), "p99_us": q(0.99), "server_cpu_us_per_session": cpu * 1e6 / c.sessions.max(1) as f64,
             "loadavg": procfs::loadavg()}));
     }
-    if let Some((n, rounds)) = plan.fanout.filter(|_| real) {
+    if let Some((n, rounds)) = plan.fanout {
         match special::fanout(&srv.addr(), n, rounds).await {
             Ok(f) => {
                 let mut done: Vec<u64> = f.rounds_us.iter().flatten().copied().collect();

@@ -25,7 +25,7 @@ pub enum Kind {
     Zookeeper,
     /// `bench/c/zk_floor.c`: a fake server that answers from canned replies (with an
     /// O_DIRECT write + fdatasync per round of writes) and does nothing else, so its CPU
-    /// per op is the kernel's share that no server avoids. Load points and churn only.
+    /// per op is the kernel's share that no server avoids. Load points, churn and fan-out.
     Floor,
 }
 
