@@ -791,8 +791,7 @@ impl DataTree {
         };
         let bytes = data.map_or(0, |d| d.len() as i64);
         self.data_size += path.len() as u64 + bytes as u64;
-        let mut node = Node::new(data, acl_id, stat);
-        node.set_name(name);
+        let mut node = Node::named(name, data, acl_id, stat);
         node.parent = parent;
         self.digest = self.digest.wrapping_add(node.digest(path));
         let id = self.alloc(node);
