@@ -120,6 +120,36 @@ record! {
     /// A watch notification (sent with xid -1).
     pub struct WatcherEvent { pub kind: i32, pub state: i32, pub path: String }
 }
+
+impl WatcherEvent {
+    /// Encodes a notification from borrowed parts, the same bytes as [`Codec::encode`]
+    /// of the record: a fan-out writes one per watcher, and this needs no owned path.
+    pub fn encode_parts(kind: i32, state: i32, path: &str, out: &mut BytesMut) {
+        use bytes::BufMut;
+        out.put_i32(kind);
+        out.put_i32(state);
+        out.put_i32(path.len() as i32);
+        out.put_slice(path.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod watcher_event_tests {
+    use super::*;
+
+    #[test]
+    fn encode_parts_matches_the_record() {
+        let ev = WatcherEvent {
+            kind: 3,
+            state: 3,
+            path: "/a/ü".into(),
+        };
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        ev.encode(&mut a);
+        WatcherEvent::encode_parts(3, 3, "/a/ü", &mut b);
+        assert_eq!(a, b);
+    }
+}
 record! {
     /// Watches re-registered on reconnect (opcode 101).
     pub struct SetWatches {

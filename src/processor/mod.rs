@@ -742,11 +742,6 @@ impl Core {
 
     /// Writes a watch notification (xid -1, zxid -1 as 3.8 does).
     fn send_event(&mut self, conn_id: ConnId, event: EventType, path: &str) {
-        let ev = WatcherEvent {
-            kind: event.code(),
-            state: KeeperState::SyncConnected.code(),
-            path: path.to_owned(),
-        };
         self.frame(conn_id, |o| {
             ReplyHeader {
                 xid: jute::consts::xid::NOTIFICATION,
@@ -754,7 +749,7 @@ impl Core {
                 err: 0,
             }
             .encode(o);
-            ev.encode(o);
+            WatcherEvent::encode_parts(event.code(), KeeperState::SyncConnected.code(), path, o);
         });
     }
 
