@@ -133,23 +133,6 @@ impl WatcherEvent {
     }
 }
 
-#[cfg(test)]
-mod watcher_event_tests {
-    use super::*;
-
-    #[test]
-    fn encode_parts_matches_the_record() {
-        let ev = WatcherEvent {
-            kind: 3,
-            state: 3,
-            path: "/a/ü".into(),
-        };
-        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
-        ev.encode(&mut a);
-        WatcherEvent::encode_parts(3, 3, "/a/ü", &mut b);
-        assert_eq!(a, b);
-    }
-}
 record! {
     /// Watches re-registered on reconnect (opcode 101).
     pub struct SetWatches {
@@ -300,3 +283,21 @@ pub type SetSaslRequest = SaslToken;
 pub type SetSaslResponse = SaslToken;
 /// reconfig reply: the new config as data, with the config node's Stat.
 pub type ReconfigResponse = GetDataResponse;
+
+#[cfg(test)]
+mod watcher_event_tests {
+    use super::*;
+
+    #[test]
+    fn encode_parts_matches_the_record() {
+        let ev = WatcherEvent {
+            kind: 3,
+            state: 3,
+            path: "/a/ü".into(),
+        };
+        let (mut a, mut b) = (BytesMut::new(), BytesMut::new());
+        ev.encode(&mut a);
+        WatcherEvent::encode_parts(3, 3, "/a/ü", &mut b);
+        assert_eq!(a, b);
+    }
+}
