@@ -194,6 +194,7 @@ impl Node {
         if self.name_bytes() == name.as_bytes() {
             return;
         }
+        // `name_len <= blob.len()`: every constructor and rename sets both together.
         let renamed = blob(
             name,
             self.has_data.then(|| &self.blob[self.name_len as usize..]),

@@ -136,6 +136,7 @@ impl<'a> SnapSink<'a> for ReaderSink<'a> {
         acl: i64,
         stat: StatPersisted,
     ) -> Result<(), String> {
+        // '/' is one byte, so `cut + 1` is a char boundary and at most the path's length.
         let name = path.rfind('/').map_or("", |cut| &path[cut + 1..]);
         let digest =
             crate::tree::node_digest(if path.is_empty() { "/" } else { path }, data, &stat);
