@@ -278,6 +278,7 @@ fn print_tables(recs: &[Value]) {
     println!("## Cross-check: rzk-bench's jute client vs the C client (libzookeeper_mt)\n");
     println!("{}", report::cross_table(recs));
     println!("{}", report::packet_check(recs));
+    println!("{}", report::steal_summary(recs));
     println!("load average at end: {:.2}", procfs::loadavg());
 }
 

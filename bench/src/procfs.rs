@@ -103,6 +103,33 @@ pub fn mem_total() -> u64 {
         .unwrap_or(0)
 }
 
+/// All CPUs' (total, steal) times in clock ticks since boot, from /proc/stat's `cpu`
+/// line. Steal is time a vCPU was ready but the hypervisor ran something else: on a shared
+/// host it shows up as stalls no server can avoid, so each load point reports its share.
+pub fn cpu_steal_ticks() -> Option<(u64, u64)> {
+    let s = fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_steal(s.lines().next()?)
+}
+
+fn parse_cpu_steal(line: &str) -> Option<(u64, u64)> {
+    let mut it = line.split_whitespace();
+    if it.next()? != "cpu" {
+        return None;
+    }
+    // user nice system idle iowait irq softirq steal [guest guest_nice]; guest time is
+    // already counted in user and nice.
+    let v: Vec<u64> = it.take(8).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    let steal = *v.get(7)?;
+    Some((v.iter().sum(), steal))
+}
+
+/// Steal as a percentage of all CPU time between two [`cpu_steal_ticks`] readings.
+pub fn steal_pct(a: Option<(u64, u64)>, b: Option<(u64, u64)>) -> Option<f64> {
+    let ((t0, s0), (t1, s1)) = (a?, b?);
+    let total = t1.checked_sub(t0).filter(|&t| t > 0)?;
+    Some(100.0 * s1.saturating_sub(s0) as f64 / total as f64)
+}
+
 /// The CPU model name.
 pub fn cpu_model() -> String {
     fs::read_to_string("/proc/cpuinfo")
@@ -123,5 +150,16 @@ mod tests {
         assert!(cpu_secs("self").is_some());
         assert!(self_cpu_secs().is_some());
         assert!(rss_bytes("self").unwrap() > 0);
+    }
+
+    #[test]
+    fn steal_is_the_eighth_field_of_the_cpu_line() {
+        let a = parse_cpu_steal("cpu  100 0 50 800 10 0 5 35 7 0").unwrap();
+        assert_eq!(a, (1000, 35));
+        let b = parse_cpu_steal("cpu  150 0 60 950 10 0 5 75 7 0").unwrap();
+        assert_eq!(steal_pct(Some(a), Some(b)), Some(16.0));
+        assert_eq!(parse_cpu_steal("cpu0 1 2 3 4 5 6 7 8"), None);
+        assert_eq!(steal_pct(Some(a), Some(a)), None);
+        assert!(cpu_steal_ticks().is_some());
     }
 }

@@ -231,6 +231,31 @@ pub fn other_table(recs: &[Value]) -> String {
     out
 }
 
+/// Per server: the hypervisor's steal time over its load points (mean and worst point).
+/// A point that lost a large share of its CPU to other guests has latencies and CPU
+/// figures that say more about the host than about the server.
+pub fn steal_summary(recs: &[Value]) -> String {
+    let mut out = String::new();
+    for server in ["rzk", "zookeeper", "floor"] {
+        let pts: Vec<f64> = recs
+            .iter()
+            .filter(|r| s(r, "kind") == "load" && s(r, "server") == server)
+            .filter_map(|r| f(r, "steal_pct"))
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let mean = pts.iter().sum::<f64>() / pts.len() as f64;
+        let worst = pts.iter().copied().fold(0.0, f64::max);
+        let _ = writeln!(
+            out,
+            "{server}: hypervisor steal over its {} load points: mean {mean:.1} %, worst point {worst:.1} % of CPU time",
+            pts.len()
+        );
+    }
+    out
+}
+
 /// Per server: packets the server counted (`mntr`) over all load points, divided by the
 /// packets the harness says it sent. 1.00 means the client's op counts are the server's.
 pub fn packet_check(recs: &[Value]) -> String {
@@ -429,6 +454,20 @@ mod tests {
         );
         let svg = svg_plot(&recs, "t");
         assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    }
+
+    #[test]
+    fn steal_is_summarised_per_server() {
+        let recs = vec![
+            json!({"kind":"load","server":"rzk","steal_pct":2.0}),
+            json!({"kind":"load","server":"rzk","steal_pct":6.0}),
+            json!({"kind":"load","server":"zookeeper"}),
+            json!({"kind":"fanout","server":"floor","steal_pct":50.0}),
+        ];
+        assert_eq!(
+            steal_summary(&recs),
+            "rzk: hypervisor steal over its 2 load points: mean 4.0 %, worst point 6.0 % of CPU time\n"
+        );
     }
 
     #[test]

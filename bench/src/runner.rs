@@ -102,14 +102,16 @@ pub async fn load_point(srv: &Server, spec: &Spec) -> Value {
 pub async fn load_point_at(addr: &str, server: &str, pid: &str, spec: &Spec) -> Value {
     let pid = pid.to_string();
     let rx0 = crate::server::packets_received(addr);
-    let s0 = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now())));
-    let s1 = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now())));
-    let sample = |c: Rc<Cell<(f64, f64, std::time::Instant)>>, pid: String| {
+    type Sample = (f64, f64, std::time::Instant, Option<(u64, u64)>);
+    let s0: Rc<Cell<Sample>> = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now(), None)));
+    let s1: Rc<Cell<Sample>> = Rc::new(Cell::new((0.0, 0.0, std::time::Instant::now(), None)));
+    let sample = |c: Rc<Cell<Sample>>, pid: String| {
         move || {
             c.set((
                 procfs::cpu_secs(&pid).unwrap_or(0.0),
                 procfs::self_cpu_secs().unwrap_or(0.0),
                 std::time::Instant::now(),
+                procfs::cpu_steal_ticks(),
             ))
         }
     };
@@ -123,6 +125,9 @@ pub async fn load_point_at(addr: &str, server: &str, pid: &str, spec: &Spec) -> 
     let (a, b) = (s0.get(), s1.get());
     let secs = (b.2 - a.2).as_secs_f64().max(1e-3);
     let mut v = tally_json(server, spec, &t, secs, b.0 - a.0, b.1 - a.1);
+    if let Some(p) = procfs::steal_pct(a.3, b.3) {
+        v["steal_pct"] = json!(p);
+    }
     // Independent of the client's bookkeeping: the server's own packet count over the run
     // (connect + requests + closeSession per connection).
     v["client_packets_sent"] = json!(t.sent + 2 * spec.conns as u64);
@@ -324,8 +329,10 @@ pub async fn run_server(
             "loadavg": procfs::loadavg()}));
     }
     if let Some((n, rounds)) = plan.fanout {
+        let st0 = procfs::cpu_steal_ticks();
         match special::fanout(&srv.addr(), n, rounds).await {
             Ok(f) => {
+                let steal = procfs::steal_pct(st0, procfs::cpu_steal_ticks());
                 let mut done: Vec<u64> = f.rounds_us.iter().flatten().copied().collect();
                 done.sort();
                 let q = |p| {
@@ -341,7 +348,7 @@ pub async fn run_server(
                     "median_last_us": done.get(done.len() / 2).copied(),
                     "max_last_us": done.last().copied(), "notify_p50_us": q(0.5),
                     "rounds_first_us": f.first_us, "rounds_reply_us": f.reply_us,
-                    "loadavg": procfs::loadavg()}),
+                    "steal_pct": steal, "loadavg": procfs::loadavg()}),
                 );
             }
             Err(e) => {
