@@ -36,14 +36,28 @@ fn find<'a>(recs: &'a [Value], server: &str, pred: impl Fn(&Value) -> bool) -> O
 /// (what the kernel alone costs there).
 pub fn load_table(recs: &[Value]) -> String {
     let with_floor = recs.iter().any(|r| s(r, "server") == "floor");
-    let mut out = String::from(
-        "| workload | conns×depth | value | rzk ops/s | ZK ops/s | ratio | rzk CPU µs/op | ZK CPU µs/op | ratio | rzk p99 µs | ZK p99 µs | ratio |",
-    );
-    out.push_str(if with_floor {
-        " floor CPU µs/op | floor p99 µs |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-    } else {
-        "\n|---|---|---|---|---|---|---|---|---|---|---|---|\n"
-    });
+    let with_steal = recs.iter().any(|r| f(r, "steal_pct").is_some());
+    let mut cols = vec![
+        "workload",
+        "conns×depth",
+        "value",
+        "rzk ops/s",
+        "ZK ops/s",
+        "ratio",
+        "rzk CPU µs/op",
+        "ZK CPU µs/op",
+        "ratio",
+        "rzk p99 µs",
+        "ZK p99 µs",
+        "ratio",
+    ];
+    if with_floor {
+        cols.extend(["floor CPU µs/op", "floor p99 µs"]);
+    }
+    if with_steal {
+        cols.push("steal % rzk / ZK");
+    }
+    let mut out = format!("| {} |\n|{}\n", cols.join(" | "), "---|".repeat(cols.len()));
     let mut seen = Vec::new();
     for r in recs.iter().filter(|r| s(r, "kind") == "load") {
         let key = (
@@ -104,6 +118,11 @@ pub fn load_table(recs: &[Value]) -> String {
                 num(g(fl, "server_cpu_us_per_op")),
                 num(g(fl, p99))
             );
+        }
+        if with_steal {
+            let pct =
+                |v: Option<&Value>| g(v, "steal_pct").map_or("–".into(), |p| format!("{p:.0}"));
+            let _ = write!(out, " {} / {} |", pct(a), pct(b));
         }
         out.push('\n');
     }
@@ -441,12 +460,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn tables_pair_servers() {
-        let recs = vec![
+    /// One getData point measured on rzk and on ZooKeeper.
+    fn getdata_pair() -> Vec<Value> {
+        vec![
             json!({"kind":"load","server":"rzk","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":300.0,"server_cpu_us_per_op":1.0,"p99_us":10}),
             json!({"kind":"load","server":"zookeeper","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":100.0,"server_cpu_us_per_op":3.0,"p99_us":30}),
-        ];
+        ]
+    }
+
+    #[test]
+    fn tables_pair_servers() {
+        let recs = getdata_pair();
         let t = load_table(&recs);
         assert!(
             t.contains("| getdata | 8×100 | 100 B | 300 | 100 | 3.00 |"),
@@ -454,6 +478,23 @@ mod tests {
         );
         let svg = svg_plot(&recs, "t");
         assert!(svg.starts_with("<svg") && svg.contains("polyline"));
+    }
+
+    #[test]
+    fn steal_gets_a_column_when_recorded() {
+        let mut recs = getdata_pair();
+        assert!(!load_table(&recs).contains("steal"));
+        recs[0]["steal_pct"] = json!(12.4);
+        let t = load_table(&recs);
+        let mut lines = t.lines();
+        let header = lines.next().unwrap_or_default();
+        let rule = lines.next().unwrap_or_default();
+        assert!(header.ends_with("| steal % rzk / ZK |"), "{t}");
+        assert_eq!(
+            header.matches(" | ").count() + 1,
+            rule.matches("---|").count()
+        );
+        assert!(t.contains("| 30.0 | 0.33 | 12 / – |"), "{t}");
     }
 
     #[test]
@@ -472,10 +513,7 @@ mod tests {
 
     #[test]
     fn the_floor_adds_its_columns_and_stays_off_the_plot() {
-        let mut recs = vec![
-            json!({"kind":"load","server":"rzk","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":300.0,"server_cpu_us_per_op":1.0,"p99_us":10}),
-            json!({"kind":"load","server":"zookeeper","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":100.0,"server_cpu_us_per_op":3.0,"p99_us":30}),
-        ];
+        let mut recs = getdata_pair();
         assert!(!load_table(&recs).contains("floor"));
         recs.push(json!({"kind":"load","server":"floor","workload":"getdata","mode":"closed","conns":8,"depth":100,"size":100,"ops_per_sec":900.0,"server_cpu_us_per_op":0.5,"p99_us":4}));
         let t = load_table(&recs);
