@@ -75,6 +75,9 @@ pub struct Config {
     /// `rzk.log.directIO` (default true): with forceSync, write the txn log with
     /// `O_DIRECT` from a reused aligned buffer instead of through the page cache.
     pub log_direct_io: bool,
+    /// `rzk.snapshot.directIO` (default true): write snapshots with `O_DIRECT` from a
+    /// reused aligned buffer instead of through the page cache.
+    pub snapshot_direct_io: bool,
     /// `rzk.thpWhileServing` (default true): keep transparent huge pages for memory the
     /// server takes after start-up; `false` leaves them to recovery only (see
     /// `server::end_huge_pages`).
@@ -159,6 +162,7 @@ impl Default for Config {
             snapshot_fork: true,
             log_inline_sync: true,
             log_direct_io: true,
+            snapshot_direct_io: true,
             thp_while_serving: true,
             worker_threads: None,
             properties: BTreeMap::new(),
@@ -1389,6 +1393,9 @@ fn apply_system_properties(p: &mut Parser) -> Result<(), ConfigError> {
     if let Some(v) = p.java_bool("rzk.log.directIO") {
         p.cfg.log_direct_io = v;
     }
+    if let Some(v) = p.java_bool("rzk.snapshot.directIO") {
+        p.cfg.snapshot_direct_io = v;
+    }
     if let Some(v) = p.java_bool("rzk.thpWhileServing") {
         p.cfg.thp_while_serving = v;
     }
@@ -1716,12 +1723,15 @@ mod tests {
         let c = Config::parse(BASE, None, "").unwrap();
         assert!(c.snapshot_fork && c.worker_threads.is_none() && c.runtime_threads() >= 1);
         assert!(c.log_inline_sync && c.log_direct_io && c.thp_while_serving);
+        assert!(c.snapshot_direct_io);
         let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false -Drzk.log.inlineSync=false \
-                     -Drzk.log.directIO=false -Drzk.thpWhileServing=false";
+                     -Drzk.log.directIO=false -Drzk.thpWhileServing=false \
+                     -Drzk.snapshot.directIO=false";
         let c = Config::parse(BASE, None, flags).unwrap();
         assert_eq!((c.worker_threads, c.runtime_threads()), (Some(3), 3));
         assert!(!c.snapshot_fork);
         assert!(!c.log_inline_sync && !c.log_direct_io && !c.thp_while_serving);
+        assert!(!c.snapshot_direct_io);
         // A bad -D value is ignored with a warning, as bad JVM properties are.
         let c = Config::parse(BASE, None, "-Drzk.workerThreads=0").unwrap();
         assert!(c.worker_threads.is_none());

@@ -21,6 +21,7 @@ pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
     let (committed_tx, committed_rx) = mpsc::unbounded_channel();
     // persist: recover the tree and sessions from disk, start the txn-log writer.
     crate::tree::set_digest_enabled(cfg.digest_enabled);
+    crate::persist::snapshot::set_direct_io(cfg.snapshot_direct_io);
     let (tree, sessions, log) = crate::persist::start(&cfg, committed_tx)?;
     if !cfg.thp_while_serving {
         end_huge_pages();

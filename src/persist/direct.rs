@@ -63,10 +63,7 @@ impl DirectBuf {
     /// The bytes to write: everything held, zero-padded to a whole block.
     pub fn padded(&mut self) -> &[u8] {
         let len = self.len;
-        let end = len.div_ceil(BLOCK) * BLOCK;
-        let b = self.bytes_mut();
-        b[len..end].fill(0);
-        &b[..end]
+        zero_padded(self.bytes_mut(), len)
     }
 
     /// Drops what was pushed after the first `len` bytes (a write that failed).
@@ -82,6 +79,84 @@ impl DirectBuf {
             self.bytes_mut().copy_within(start..start + tail, 0);
         }
         self.len = tail;
+    }
+}
+
+/// The first `len` bytes of `b` and zeros up to the next block boundary (`b` holds whole
+/// blocks).
+fn zero_padded(b: &mut [u8], len: usize) -> &[u8] {
+    let end = len.div_ceil(BLOCK) * BLOCK;
+    b[len..end].fill(0);
+    &b[..end]
+}
+
+/// A fixed-size aligned buffer that a file is written from a whole buffer at a time.
+///
+/// Why: a snapshot written through the page cache fills gigabytes of fresh page-cache
+/// pages. On the benchmark guest that copy ran at about 470 MB/s and was 70 % of a
+/// snapshot child's CPU time (`perf`, 1.5 GB snapshot). Written with `O_DIRECT` from this
+/// buffer, the device reads the same memory for every chunk. Its memory comes zeroed from
+/// the allocator and untouched, so creating one before a fork costs the parent nothing.
+pub struct AlignedChunk {
+    blocks: Box<[Block]>,
+    len: usize,
+}
+
+impl AlignedChunk {
+    /// A buffer of `bytes` rounded up to whole blocks (at least one).
+    pub fn new(bytes: usize) -> AlignedChunk {
+        let n = bytes.div_ceil(BLOCK).max(1);
+        // SAFETY: `Block` is a plain byte array, for which all-zero bytes are a value.
+        let blocks = unsafe { Box::<[Block]>::new_zeroed_slice(n).assume_init() };
+        AlignedChunk { blocks, len: 0 }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        let n = self.blocks.len() * BLOCK;
+        // SAFETY: as in `DirectBuf::bytes_mut`.
+        unsafe { std::slice::from_raw_parts_mut(self.blocks.as_mut_ptr().cast::<u8>(), n) }
+    }
+
+    /// Copies as much of `data` as fits; returns how much did.
+    pub fn fill(&mut self, data: &[u8]) -> usize {
+        let start = self.len;
+        let b = self.bytes_mut();
+        let n = data.len().min(b.len() - start);
+        b[start..start + n].copy_from_slice(&data[..n]);
+        self.len += n;
+        n
+    }
+
+    /// Whether no more bytes fit.
+    pub fn is_full(&self) -> bool {
+        self.len == self.blocks.len() * BLOCK
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no bytes are held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes held, exactly.
+    pub fn bytes(&mut self) -> &[u8] {
+        let len = self.len;
+        &self.bytes_mut()[..len]
+    }
+
+    /// The bytes held, zero-padded to a whole block (what an `O_DIRECT` write takes).
+    pub fn padded(&mut self) -> &[u8] {
+        let len = self.len;
+        zero_padded(self.bytes_mut(), len)
+    }
+
+    /// Empties the buffer (after its bytes were written).
+    pub fn clear(&mut self) {
+        self.len = 0;
     }
 }
 

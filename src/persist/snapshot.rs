@@ -28,6 +28,7 @@
 
 use crate::acl::OPEN_ACL_ID;
 use crate::fast::HashSet;
+use crate::persist::direct::{AlignedChunk, BLOCK};
 use crate::persist::files;
 use crate::tree::{DataTree, NodeId, ROOT};
 use bytes::{BufMut, BytesMut};
@@ -36,8 +37,10 @@ use jute::data::{Acl, StatPersisted};
 use jute::file::FileHeader;
 use jute::Codec;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The bytes every complete snapshot ends with: the string "/" after the seal.
@@ -396,18 +399,35 @@ impl WalkSpare {
     }
 }
 
+/// Whether snapshots are written with `O_DIRECT` (`rzk.snapshot.directIO`, default on).
+static DIRECT_IO: AtomicBool = AtomicBool::new(true);
+
+/// Sets whether snapshots are written with `O_DIRECT`, from the configuration.
+pub fn set_direct_io(on: bool) {
+    DIRECT_IO.store(on, Ordering::Relaxed);
+}
+
+/// Bytes a snapshot file gathers before each write.
+const WRITE_CHUNK: usize = 1 << 20;
+
 /// A snapshot being written: a temporary name (`tmp.snapshot.<hex>`, which ZooKeeper's
 /// file scan ignores), the running Adler-32, and an atomic rename when complete.
+///
+/// Written with `O_DIRECT` where the filesystem allows it (see [`AlignedChunk`]): whole
+/// 1 MiB chunks, and at the end the last block zero-padded and the file cut back to its
+/// length. Otherwise through the page cache, paced (see [`WRITEBACK_WINDOW`]).
 pub struct SnapFile {
-    w: BufWriter<File>,
+    file: File,
+    buf: AlignedChunk,
+    direct: bool,
     adler: simd_adler32::Adler32,
     tmp: PathBuf,
     dest: PathBuf,
     dir: PathBuf,
     zxid_digest: Option<(i64, i64)>,
-    /// Bytes handed to `w`; the file offsets up to which writeback has been started, and
-    /// waited for.
-    total: u64,
+    /// Bytes written to the file; the file offsets up to which writeback has been
+    /// started, and waited for (page-cache writes only).
+    written: u64,
     paced: u64,
     waited: u64,
 }
@@ -422,27 +442,83 @@ const WRITEBACK_WINDOW: u64 = 4 << 20;
 impl SnapFile {
     /// Creates the temporary file for a snapshot at `zxid` in `dir` (a version-2 dir).
     pub fn create(dir: &Path, zxid: i64) -> io::Result<SnapFile> {
+        SnapFile::create_as(dir, zxid, DIRECT_IO.load(Ordering::Relaxed))
+    }
+
+    /// As [`SnapFile::create`], trying `O_DIRECT` only when `direct`.
+    fn create_as(dir: &Path, zxid: i64, mut direct: bool) -> io::Result<SnapFile> {
         let tmp = dir.join(format!("tmp.{}", files::snapshot_name(zxid)));
-        let f = File::create(&tmp)?;
+        let mut o = fs::OpenOptions::new();
+        o.write(true).create(true).truncate(true);
+        let file = match direct {
+            true => match o.clone().custom_flags(libc::O_DIRECT).open(&tmp) {
+                Ok(f) => f,
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                    direct = false;
+                    o.open(&tmp)?
+                }
+                Err(e) => return Err(e),
+            },
+            false => o.open(&tmp)?,
+        };
         Ok(SnapFile {
-            w: BufWriter::with_capacity(1 << 20, f),
+            file,
+            buf: AlignedChunk::new(WRITE_CHUNK),
+            direct,
             adler: simd_adler32::Adler32::new(),
             tmp,
             dest: dir.join(files::snapshot_name(zxid)),
             dir: dir.to_owned(),
             zxid_digest: None,
-            total: 0,
+            written: 0,
             paced: 0,
             waited: 0,
         })
     }
 
     /// Appends bytes, updating the checksum.
-    pub fn write(&mut self, b: &[u8]) -> io::Result<()> {
+    pub fn write(&mut self, mut b: &[u8]) -> io::Result<()> {
         self.adler.write(b);
-        self.w.write_all(b)?;
-        self.total += b.len() as u64;
-        self.pace();
+        while !b.is_empty() {
+            let n = self.buf.fill(b);
+            b = &b[n..];
+            if self.buf.is_full() {
+                self.write_out()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the buffer at the file's end: padded to a block when direct (the file is
+    /// cut back to its length after the last one).
+    fn write_out(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let len = self.buf.len() as u64;
+        let r = match self.direct {
+            true => self.file.write_all_at(self.buf.padded(), self.written),
+            false => self.file.write_all_at(self.buf.bytes(), self.written),
+        };
+        match r {
+            Ok(()) => {}
+            Err(e) if self.direct && e.raw_os_error() == Some(libc::EINVAL) => {
+                // Opened for O_DIRECT, yet the filesystem refuses 4 KiB-aligned writes:
+                // go on through the page cache.
+                self.direct = false;
+                set_o_direct(&self.file, false)?;
+                self.file.write_all_at(self.buf.bytes(), self.written)?;
+            }
+            Err(e) => return Err(e),
+        }
+        self.written += len;
+        self.buf.clear();
+        if self.direct && !len.is_multiple_of(BLOCK as u64) {
+            self.file.set_len(self.written)?;
+        }
+        if !self.direct {
+            self.pace();
+        }
         Ok(())
     }
 
@@ -450,11 +526,11 @@ impl SnapFile {
     #[cfg(target_os = "linux")]
     fn pace(&mut self) {
         use std::os::unix::io::AsRawFd;
-        let flushed = self.total - self.w.buffer().len() as u64;
+        let flushed = self.written;
         if flushed < self.paced + WRITEBACK_WINDOW {
             return;
         }
-        let fd = self.w.get_ref().as_raw_fd();
+        let fd = self.file.as_raw_fd();
         let (start, len) = (self.paced as i64, (flushed - self.paced) as i64);
         // SAFETY: plain system calls on our own descriptor; failures only lose pacing.
         unsafe {
@@ -510,9 +586,9 @@ impl SnapFile {
             self.write(&d)?;
             put(self, &mut seal)?;
         }
-        self.w.flush()?;
+        self.write_out()?;
         if fsync {
-            self.w.get_ref().sync_all()?;
+            self.file.sync_all()?;
         }
         Ok(())
     }
@@ -529,13 +605,34 @@ impl SnapFile {
     /// The open file's descriptor (kept open in a forked child).
     #[cfg(unix)]
     pub fn raw_fd(&self) -> i32 {
-        std::os::unix::io::AsRawFd::as_raw_fd(self.w.get_ref())
+        std::os::unix::io::AsRawFd::as_raw_fd(&self.file)
     }
 
     /// Removes the temporary file after a failure.
     pub fn abandon(self) {
         let _ = fs::remove_file(&self.tmp);
     }
+}
+
+/// Turns `O_DIRECT` on or off for an open file.
+fn set_o_direct(file: &File, on: bool) -> io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on our own descriptor with integer arguments.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let flags = if on {
+        flags | libc::O_DIRECT
+    } else {
+        flags & !libc::O_DIRECT
+    };
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Writes a complete (non-fuzzy) snapshot of `tree` into `dir`, e.g. at start-up.
@@ -570,7 +667,40 @@ pub fn write_full(
 
 #[cfg(test)]
 mod tests {
+    // Unwraps here assert on files the test itself writes, never on wire or disk input.
     use super::*;
+
+    /// Writes 2.5 MiB in odd-sized pieces (so chunks, the padded last block and the cut
+    /// back to length are all exercised) and returns the published file's bytes.
+    fn write_pieces(dir: &Path, direct: bool) -> (bool, Vec<u8>) {
+        fs::create_dir_all(dir).unwrap();
+        let mut f = SnapFile::create_as(dir, 0x1234, direct).unwrap();
+        let used_direct = f.direct;
+        let mut n = 0u32;
+        while f.written + (f.buf.len() as u64) < (5 << 20) / 2 {
+            let piece: Vec<u8> = (0..(n % 7919 + 1)).map(|i| (i ^ n) as u8).collect();
+            f.write(&piece).unwrap();
+            n += 1;
+        }
+        f.set_zxid_digest(Some((0x1234, 99)));
+        let path = f.finish(false).unwrap();
+        (used_direct, fs::read(path).unwrap())
+    }
+
+    #[test]
+    fn direct_and_page_cache_writes_give_the_same_file() {
+        let base = std::env::temp_dir().join(format!("rzk-snapfile-{}", std::process::id()));
+        let (_, buffered) = write_pieces(&base.join("buffered"), false);
+        let (used_direct, direct) = write_pieces(&base.join("direct"), true);
+        if !used_direct {
+            eprintln!("the temp dir refuses O_DIRECT: both files went through the page cache");
+        }
+        assert!(buffered.len() % BLOCK != 0, "the last block is partial");
+        assert_eq!(direct.len(), buffered.len(), "cut back to the exact length");
+        assert!(direct == buffered);
+        assert!(looks_complete(&direct));
+        let _ = fs::remove_dir_all(&base);
+    }
 
     #[test]
     fn warmed_buffers_are_the_ones_the_walk_uses() {
