@@ -22,6 +22,15 @@ use tracing::debug;
 #[derive(Clone, Copy)]
 struct Block([u8; BLOCK]);
 
+/// The bytes of whole blocks, as one slice.
+fn block_bytes_mut(blocks: &mut [Block]) -> &mut [u8] {
+    let n = blocks.len() * BLOCK;
+    // SAFETY: `Block` is a plain byte array with no padding (size == align == BLOCK), so
+    // `blocks.len()` initialized blocks are `n` initialized bytes, borrowed mutably for
+    // the slice's lifetime through `blocks`.
+    unsafe { std::slice::from_raw_parts_mut(blocks.as_mut_ptr().cast::<u8>(), n) }
+}
+
 /// An aligned, growable buffer: `len` bytes of data at the start of `blocks`.
 #[derive(Default)]
 pub struct DirectBuf {
@@ -31,11 +40,7 @@ pub struct DirectBuf {
 
 impl DirectBuf {
     fn bytes_mut(&mut self) -> &mut [u8] {
-        let n = self.blocks.len() * BLOCK;
-        // SAFETY: `Block` is a plain byte array with no padding (size == align == BLOCK),
-        // so the vector's `blocks.len()` initialized elements are `n` initialized bytes,
-        // borrowed mutably through `&mut self` for the slice's lifetime.
-        unsafe { std::slice::from_raw_parts_mut(self.blocks.as_mut_ptr().cast::<u8>(), n) }
+        block_bytes_mut(&mut self.blocks)
     }
 
     /// Bytes held (the kept tail plus what was pushed since).
@@ -112,9 +117,7 @@ impl AlignedChunk {
     }
 
     fn bytes_mut(&mut self) -> &mut [u8] {
-        let n = self.blocks.len() * BLOCK;
-        // SAFETY: as in `DirectBuf::bytes_mut`.
-        unsafe { std::slice::from_raw_parts_mut(self.blocks.as_mut_ptr().cast::<u8>(), n) }
+        block_bytes_mut(&mut self.blocks)
     }
 
     /// Copies as much of `data` as fits; returns how much did.
@@ -202,7 +205,7 @@ impl ZeroAhead {
         // One aligned chunk of zeros for the whole process (every log file reuses it).
         static ZEROS: OnceLock<Vec<Block>> = OnceLock::new();
         let blocks = ZEROS.get_or_init(|| vec![Block([0; BLOCK]); AHEAD_CHUNK / BLOCK]);
-        // SAFETY: as in `DirectBuf::bytes_mut`; `len` is at most the AHEAD_CHUNK bytes
+        // SAFETY: as in `block_bytes_mut`; `len` is at most the AHEAD_CHUNK bytes
         // the blocks hold, and they are only read.
         let zeros = unsafe { std::slice::from_raw_parts(blocks.as_ptr().cast::<u8>(), len) };
         match file.write_all_at(zeros, self.upto) {
