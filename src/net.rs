@@ -317,7 +317,15 @@ async fn process_frames(
             }
         };
         let received = Instant::now();
-        let body = &buf[4..4 + len];
+        // A frame that may carry a large value is taken out of `buf` whole, so the value
+        // is decoded as a slice of it (see `jute::codec::decode_sharing`) instead of
+        // copied; smaller frames are decoded in place and their few bytes copied.
+        let frame = (len >= jute::codec::SHARE_MIN).then(|| buf.split_to(4 + len).freeze());
+        let taken = frame.is_some();
+        let body = match &frame {
+            Some(f) => &f[4..],
+            None => &buf[4..4 + len],
+        };
         let ev = if !*handshaken {
             match decode_all::<ConnectRequest>(body) {
                 Ok(req) => {
@@ -334,7 +342,11 @@ async fn process_frames(
                 }
             }
         } else {
-            match decode_request(body) {
+            let decoded = match &frame {
+                Some(f) => jute::codec::decode_sharing(f, || decode_request(body)),
+                None => decode_request(body),
+            };
+            match decoded {
                 Decoded::Request(xid, req) => Event::Request {
                     conn: id,
                     xid,
@@ -355,7 +367,9 @@ async fn process_frames(
                 Decoded::Ignored(op) => {
                     // ZooKeeper 3.8 silently drops a bare check (13): no reply at all.
                     debug!(%peer, op, "ignoring request that is only valid inside a multi");
-                    buf.advance(4 + len);
+                    if !taken {
+                        buf.advance(4 + len);
+                    }
                     continue;
                 }
                 Decoded::Unimplemented(xid, op) => {
@@ -377,7 +391,9 @@ async fn process_frames(
                 }
             }
         };
-        buf.advance(4 + len);
+        if !taken {
+            buf.advance(4 + len);
+        }
         if core.send(ev).await.is_err() {
             return Step::Close(None);
         }

@@ -196,11 +196,61 @@ pub fn put_buffer(out: &mut BytesMut, b: Option<&[u8]>) {
     }
 }
 
+/// Buffers at least this long are taken as slices of the frame being decoded, when the
+/// caller decodes through [`decode_sharing`]; shorter ones are copied, so a small value
+/// never keeps a whole read buffer alive.
+pub const SHARE_MIN: usize = 1024;
+
+thread_local! {
+    /// The frame [`decode_sharing`] is decoding on this thread, if any.
+    static SHARED_FRAME: std::cell::RefCell<Option<Bytes>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `decode` with `frame` as the source that `buffer` fields of [`SHARE_MIN`] bytes or
+/// more are sliced from instead of copied (a 10 KB value then costs no copy between the
+/// socket's read buffer and the log). `decode` must read from `frame`'s own bytes; a buffer
+/// that lies outside them is copied as usual.
+pub fn decode_sharing<T>(frame: &Bytes, decode: impl FnOnce() -> T) -> T {
+    /// Restores the previous frame even if `decode` unwinds.
+    struct Restore(Option<Bytes>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            SHARED_FRAME.with(|f| *f.borrow_mut() = prev);
+        }
+    }
+    let prev = SHARED_FRAME.with(|f| f.borrow_mut().replace(frame.clone()));
+    let _restore = Restore(prev);
+    decode()
+}
+
+/// `b` as a `Bytes`: a slice of the frame being decoded when it is long enough and lies
+/// inside it, otherwise a copy.
+fn owned_buffer(b: &[u8]) -> Bytes {
+    if b.len() >= SHARE_MIN {
+        let shared = SHARED_FRAME.with(|f| {
+            let f = f.borrow();
+            let frame = f.as_ref()?;
+            let (start, end) = (
+                frame.as_ptr() as usize,
+                frame.as_ptr() as usize + frame.len(),
+            );
+            let p = b.as_ptr() as usize;
+            // Checked here, so `slice_ref` (which panics otherwise) is always in bounds.
+            (p >= start && p + b.len() <= end).then(|| frame.slice_ref(b))
+        });
+        if let Some(s) = shared {
+            return s;
+        }
+    }
+    Bytes::copy_from_slice(b)
+}
+
 /// jute `buffer`; `None` is the null buffer (length -1), distinct from empty.
 impl Codec for Option<Bytes> {
     fn decode(i: &[u8]) -> JResult<'_, Self> {
         let (i, b) = buffer_ref(i)?;
-        Ok((i, b.map(Bytes::copy_from_slice)))
+        Ok((i, b.map(owned_buffer)))
     }
     fn encode(&self, out: &mut BytesMut) {
         put_buffer(out, self.as_deref())
@@ -212,7 +262,7 @@ impl Codec for Option<Bytes> {
 impl Codec for Bytes {
     fn decode(i: &[u8]) -> JResult<'_, Self> {
         let (i, b) = buffer_ref(i)?;
-        Ok((i, b.map(Bytes::copy_from_slice).unwrap_or_default()))
+        Ok((i, b.map(owned_buffer).unwrap_or_default()))
     }
     fn encode(&self, out: &mut BytesMut) {
         put_buffer(out, Some(self))
@@ -405,6 +455,36 @@ macro_rules! record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `b`'s bytes lie inside `frame`'s (a slice, not a copy).
+    fn inside(b: &[u8], frame: &[u8]) -> bool {
+        let (p, f) = (b.as_ptr() as usize, frame.as_ptr() as usize);
+        p >= f && p + b.len() <= f + frame.len()
+    }
+
+    #[test]
+    fn large_buffers_are_sliced_from_the_frame_small_ones_copied() {
+        let big = vec![7u8; SHARE_MIN];
+        let mut b = BytesMut::new();
+        put_buffer(&mut b, Some(&big));
+        put_buffer(&mut b, Some(b"small"));
+        let frame = b.freeze();
+        let (x, y) = decode_sharing(&frame, || {
+            let (rest, x) = Option::<Bytes>::decode(&frame).unwrap();
+            let (_, y) = Bytes::decode(rest).unwrap();
+            (x.unwrap(), y)
+        });
+        assert_eq!(&x[..], &big[..]);
+        assert!(inside(&x, &frame), "a large buffer is a slice of the frame");
+        assert_eq!(&y[..], b"small");
+        assert!(!inside(&y, &frame), "a small buffer is copied");
+        // Outside decode_sharing, and for input that is not the frame, values are copied.
+        let plain = decode_all::<Bytes>(&frame[..4 + SHARE_MIN]).unwrap();
+        assert!(!inside(&plain, &frame));
+        let other = frame.to_vec();
+        let copied = decode_sharing(&frame, || decode_all::<Bytes>(&other[..4 + SHARE_MIN]));
+        assert!(!inside(&copied.unwrap(), &frame));
+    }
 
     #[test]
     fn negative_lengths_are_rejected() {
