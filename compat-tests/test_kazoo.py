@@ -245,3 +245,34 @@ def test_multi_read(raw, base):
     assert res[0][0:2] == (rawzk.GETDATA, 0) and res[0][2][0] == b"data"
     assert res[1] == (rawzk.GETCHILDREN, 0, ["r"])
     assert res[2] == (-1, -101, -101)
+
+
+def test_large_values_round_trip(zk, base):
+    """Values around the size rzk starts slicing frames instead of copying (1 KiB), up to
+    near jute.maxbuffer, pipelined so that frames share read buffers and arrive split
+    across reads: every byte comes back where it was written."""
+    import os
+    sizes = [1023, 1024, 1025, 10_000, 65_537, 1_000_000]
+    values = {n: os.urandom(n) for n in sizes}
+    pending = [(n, zk.create_async(f"{base}/v{n}", values[n])) for n in sizes]
+    for n, a in pending:
+        assert a.get(timeout=30) == f"{base}/v{n}"
+    for n in sizes:
+        data, st = zk.get(f"{base}/v{n}")
+        assert data == values[n] and st.dataLength == n
+    # setData with other large values, pipelined, then read back
+    again = {n: os.urandom(n) for n in sizes}
+    sets = [(n, zk.set_async(f"{base}/v{n}", again[n])) for n in sizes]
+    assert [a.get(timeout=30).version for _, a in sets] == [1] * len(sizes)
+    gets = [(n, zk.get_async(f"{base}/v{n}")) for n in sizes]
+    for n, a in gets:
+        assert a.get(timeout=30)[0] == again[n]
+    # a multi carrying large values
+    t = zk.transaction()
+    t.create(base + "/t1", values[10_000])
+    t.set_data(base + "/v1024", values[65_537])
+    t.create(base + "/t2", values[1025])
+    assert t.commit() == [base + "/t1", zk.exists(base + "/v1024"), base + "/t2"]
+    assert zk.get(base + "/t1")[0] == values[10_000]
+    assert zk.get(base + "/v1024")[0] == values[65_537]
+    assert zk.get(base + "/t2")[0] == values[1025]

@@ -715,6 +715,63 @@ fn direct_and_buffered_logs_are_byte_identical() {
     assert!(files[0] == files[1], "direct and buffered logs differ");
 }
 
+/// Batches handed to the writer thread come back to the core and are reused for later
+/// batches (`FileTxnLog::spare_batch`): whatever sizes the batches have, small, past the
+/// buffer's first capacity, or past the size kept for reuse, the log holds exactly the
+/// entries appended, with nothing of a reused buffer's earlier contents.
+#[test]
+fn reused_batch_buffers_log_exactly_what_was_appended() {
+    let (d, mut log, mut rx) = test_log("reuse", |_| {});
+    let mut g = Gen::new(0);
+    let mut appended = Vec::new();
+    let sizes = [
+        100usize,
+        10_000,
+        70_000,
+        3,
+        200_000,
+        5 << 20,
+        10_000,
+        1,
+        64 * 1024,
+    ];
+    for (batch, size) in sizes.iter().cycle().take(40).enumerate() {
+        for k in 0..(1 + batch % 3) {
+            let fill = (batch * 7 + k) as u8;
+            let e = g.entry(
+                0,
+                OpCode::SetData,
+                TxnBody::SetData(SetDataTxn {
+                    path: format!("/n{batch}"),
+                    data: Some(Bytes::from(vec![fill; *size])),
+                    version: 0,
+                }),
+            );
+            log.append(&e);
+            appended.push(e);
+        }
+        assert_eq!(log.flush(), None);
+        // Wait until the thread has written it, so its buffer is back for the next batch.
+        let last = appended.last().unwrap().header.zxid;
+        let mut top = 0;
+        while top < last {
+            top = top.max(rx.blocking_recv().unwrap());
+        }
+    }
+    drop(log);
+    let logs = files::list(&d.join("version-2"), "log").unwrap();
+    assert_eq!(logs.len(), 1);
+    let b = std::fs::read(&logs[0].1).unwrap();
+    let logged: Vec<TxnEntry> = rzk::persist::logfile::scan(&b)
+        .entries
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    assert_eq!(logged.len(), appended.len());
+    assert!(logged == appended, "the log differs from what was appended");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 /// A log on tmpfs (which refused O_DIRECT before Linux 6.6, so the writer fell back to the
 /// page cache, and accepts it since) is written whole either way, inline rounds included.
 #[test]

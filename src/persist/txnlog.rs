@@ -25,7 +25,7 @@ use crate::persist::writer::{LogStats, Round, Shared, ToWriter, WriterOptions};
 use crate::persist::{files, Failed, TxnLog};
 use crate::session::SessionTracker;
 use crate::tree::DataTree;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use jute::file::LogRecord;
 use jute::txn::TxnEntry;
 use rand::Rng;
@@ -55,6 +55,12 @@ pub struct LogOptions {
     /// writer thread, so that reads are not held up behind a slow or busy disk.
     pub inline_slow_us: u64,
 }
+
+/// A new batch buffer's capacity (it grows when a batch needs more).
+const BATCH_CAPACITY: usize = 64 * 1024;
+/// Returned batches longer than this are freed rather than kept for reuse, so that one
+/// burst does not hold its memory for good.
+const BATCH_KEEP_MAX: usize = 4 << 20;
 
 /// The largest batch the core writes itself; bigger ones go to the writer thread.
 const INLINE_MAX: usize = 64 * 1024;
@@ -90,7 +96,8 @@ impl LogOptions {
 pub struct FileTxnLog {
     opts: LogOptions,
     batch: BytesMut,
-    scratch: BytesMut,
+    /// Batches the writer thread has written, returned so their memory is reused.
+    recycled: Receiver<Bytes>,
     first: i64,
     last: i64,
     tx: Option<Sender<ToWriter>>,
@@ -127,9 +134,16 @@ impl FileTxnLog {
         std::fs::create_dir_all(&opts.snap_dir)?;
         let (tx, rx) = channel();
         let (ftx, frx) = channel();
+        let (recycle_tx, recycled) = channel();
         let stats = Arc::new(LogStats::default());
         stats.durable.store(last_zxid, Ordering::Release);
-        let shared = Shared::new(opts.writer.clone(), committed.clone(), ftx, stats.clone());
+        let shared = Shared::new(
+            opts.writer.clone(),
+            committed.clone(),
+            ftx,
+            stats.clone(),
+            recycle_tx,
+        );
         let w = shared.clone();
         let writer = std::thread::Builder::new()
             .name("rzk-txnlog".into())
@@ -137,8 +151,8 @@ impl FileTxnLog {
         let threshold = threshold(opts.snap_count);
         Ok(FileTxnLog {
             opts,
-            batch: BytesMut::with_capacity(64 * 1024),
-            scratch: BytesMut::new(),
+            batch: BytesMut::with_capacity(BATCH_CAPACITY),
+            recycled,
             first: 0,
             last: 0,
             tx: Some(tx),
@@ -199,6 +213,22 @@ impl FileTxnLog {
         Some(round)
     }
 
+    /// An empty buffer for the next batch: one the writer thread has finished with when
+    /// there is one, so that in steady state batches neither allocate, nor grow by
+    /// copying, nor touch fresh memory. Each batch is a buffer of its own (never a split
+    /// of a shared one), so a returned batch is unique and can be reused.
+    fn spare_batch(&mut self) -> BytesMut {
+        while let Ok(b) = self.recycled.try_recv() {
+            if let Ok(mut m) = b.try_into_mut() {
+                if m.capacity() <= BATCH_KEEP_MAX {
+                    m.clear();
+                    return m;
+                }
+            }
+        }
+        BytesMut::with_capacity(BATCH_CAPACITY)
+    }
+
     /// Inline rounds are on, not held off, and fsyncs are fast.
     fn inline_allowed(&self) -> bool {
         self.opts.inline_sync
@@ -225,19 +255,18 @@ impl FileTxnLog {
 
 impl TxnLog for FileTxnLog {
     fn append(&mut self, entry: &TxnEntry) {
-        self.scratch.clear();
-        entry.encode(&mut self.scratch);
         if self.batch.is_empty() {
             self.first = entry.header.zxid;
         }
-        LogRecord::put(&mut self.batch, &self.scratch);
+        LogRecord::put_with(&mut self.batch, |out| entry.encode(out));
         self.last = entry.header.zxid;
         self.since_snap += 1;
     }
 
     fn flush(&mut self) -> Option<i64> {
         if !self.batch.is_empty() {
-            let bytes = self.batch.split().freeze();
+            let next = self.spare_batch();
+            let bytes = std::mem::replace(&mut self.batch, next).freeze();
             let (first, last) = (self.first, self.last);
             self.send(ToWriter::Batch { bytes, first, last });
         }

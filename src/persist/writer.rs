@@ -161,6 +161,8 @@ pub struct LogWriter {
     last: i64,
     /// Durable zxid the thread has yet to report on `committed`.
     report: Option<i64>,
+    /// Where written batches go back to the core, whose next batch reuses their memory.
+    recycle: Sender<Bytes>,
 }
 
 /// The outcome of one write round.
@@ -192,6 +194,7 @@ impl Shared {
         committed: UnboundedSender<i64>,
         failures: Sender<Failed>,
         stats: Arc<LogStats>,
+        recycle: Sender<Bytes>,
     ) -> Arc<Shared> {
         Arc::new(Shared {
             state: Mutex::new(LogWriter {
@@ -206,6 +209,7 @@ impl Shared {
                 first: 0,
                 last: 0,
                 report: None,
+                recycle,
             }),
             queued: AtomicUsize::new(0),
         })
@@ -348,7 +352,10 @@ impl LogWriter {
         }
         let mut pending = std::mem::take(&mut self.pending);
         let round = self.write_range(&pending, self.first, self.last);
-        pending.clear();
+        for b in pending.drain(..) {
+            // The core may have stopped; then the batch is simply freed.
+            let _ = self.recycle.send(b);
+        }
         self.pending = pending;
         round
     }
