@@ -38,15 +38,39 @@ pub fn set_digest_enabled(on: bool) {
 /// version, cversion (stored), aversion, ephemeralOwner (big-endian). Nodes under
 /// `/zookeeper/` count 0 (`/zookeeper` itself counts).
 pub fn node_digest(path: &str, data: Option<&[u8]>, s: &StatPersisted) -> u64 {
-    if path.starts_with("/zookeeper/") {
-        return 0;
-    }
+    digest_with(path, content_crc(path, data), s)
+}
+
+/// The CRC-32 of a node's path and data: the part of its [`node_digest`] that only a
+/// change of data alters. Nodes keep it, so the digest of a stat change (a child added,
+/// an ACL set) or of the old state a setData replaces costs 60 bytes of CRC, not the
+/// whole value again.
+pub fn content_crc(path: &str, data: Option<&[u8]>) -> u32 {
     let path = if path == "/" {
         b"" as &[u8]
     } else {
         path.as_bytes()
     };
     let data = data.unwrap_or_default();
+    // One contiguous update is much cheaper than two small ones for typical nodes.
+    let mut buf = [0u8; 448];
+    let n = path.len() + data.len();
+    if n <= buf.len() {
+        buf[..path.len()].copy_from_slice(path);
+        buf[path.len()..n].copy_from_slice(data);
+        return crc32fast::hash(&buf[..n]);
+    }
+    let mut h = crc32fast::Hasher::new();
+    h.update(path);
+    h.update(data);
+    h.finalize()
+}
+
+/// [`node_digest`] from the node's [`content_crc`] and its stat.
+pub fn digest_with(path: &str, content_crc: u32, s: &StatPersisted) -> u64 {
+    if path.starts_with("/zookeeper/") {
+        return 0;
+    }
     let mut b = [0u8; 60];
     for (i, v) in [s.czxid, s.mzxid, s.pzxid, s.ctime, s.mtime]
         .into_iter()
@@ -58,18 +82,7 @@ pub fn node_digest(path: &str, data: Option<&[u8]>, s: &StatPersisted) -> u64 {
         b[40 + i * 4..44 + i * 4].copy_from_slice(&v.to_be_bytes());
     }
     b[52..].copy_from_slice(&s.ephemeral_owner.to_be_bytes());
-    // One contiguous update is much cheaper than three small ones for typical nodes.
-    let mut buf = [0u8; 512];
-    let n = path.len() + data.len() + b.len();
-    if n <= buf.len() {
-        buf[..path.len()].copy_from_slice(path);
-        buf[path.len()..path.len() + data.len()].copy_from_slice(data);
-        buf[path.len() + data.len()..n].copy_from_slice(&b);
-        return crc32fast::hash(&buf[..n]) as u64;
-    }
-    let mut h = crc32fast::Hasher::new();
-    h.update(path);
-    h.update(data);
+    let mut h = crc32fast::Hasher::new_with_initial(content_crc);
     h.update(&b);
     h.finalize() as u64
 }
@@ -135,6 +148,9 @@ pub struct Node {
     name_len: u32,
     /// `false` is ZooKeeper's null data, distinct from empty.
     has_data: bool,
+    /// [`content_crc`] of the node's path and data, set whenever either is (on insert
+    /// and on setData); the struct's padding holds it, so it costs no memory.
+    crc: u32,
     parent: NodeId,
     /// Reference into the tree's [`AclCache`].
     pub acl: i64,
@@ -164,6 +180,7 @@ impl Node {
             blob: blob(name, data),
             name_len: name.len() as u32,
             has_data: data.is_some(),
+            crc: 0,
             parent: ROOT,
             acl,
             stat,
@@ -203,13 +220,20 @@ impl Node {
         self.name_len = name.len() as u32;
     }
 
-    fn set_data(&mut self, data: Option<&[u8]>) {
+    /// Replaces the data of the node at `path`.
+    fn set_data(&mut self, path: &str, data: Option<&[u8]>) {
         let name_len = self.name_len as usize;
         let mut v = Vec::with_capacity(name_len + data.map_or(0, |d| d.len()));
         v.extend_from_slice(&self.blob[..name_len]);
         v.extend_from_slice(data.unwrap_or_default());
         self.blob = v.into_boxed_slice();
         self.has_data = data.is_some();
+        self.crc = content_crc(path, data);
+    }
+
+    /// This node's [`content_crc`] (valid once it is in the tree).
+    pub fn content_crc(&self) -> u32 {
+        self.crc
     }
 
     /// Number of children.
@@ -217,9 +241,9 @@ impl Node {
         self.children.as_ref().map_or(0, |c| c.len())
     }
 
-    /// This node's [`node_digest`] at `path`.
+    /// This node's [`node_digest`] at `path`, from its kept [`content_crc`].
     pub fn digest(&self, path: &str) -> u64 {
-        node_digest(path, self.data(), &self.stat)
+        digest_with(path, self.crc, &self.stat)
     }
 
     /// The Stat clients see (reported cversion, numChildren, dataLength, masked owner).
@@ -637,14 +661,15 @@ impl DataTree {
 
     /// [`Self::insert_child`] for a path known not to exist yet (a snapshot lists each
     /// path once): skips the probe for an existing node.
-    /// `digest` is the node's [`node_digest`] when the caller has already computed it
-    /// (snapshot loading does so on another thread); `None` computes it here.
+    /// `digests` are the node's [`content_crc`] and [`node_digest`] when the caller has
+    /// already computed them (snapshot loading does so on another thread); `None`
+    /// computes them here.
     pub fn insert_new_child(
         &mut self,
         parent: NodeId,
         path: &str,
         mut node: Node,
-        digest: Option<u64>,
+        digests: Option<(u32, u64)>,
     ) -> Option<NodeId> {
         let (_, name) = split_path(path)?;
         if name.is_empty() || self.node(parent).is_none() {
@@ -654,20 +679,21 @@ impl DataTree {
         node.parent = parent;
         let id = self.alloc(node);
         self.link(parent, id);
-        self.account(id, path, digest).then_some(id)
+        self.account(id, path, digests).then_some(id)
     }
 
-    /// Adds a just-inserted node to the indexes, data size, digest (`digest`, or computed
-    /// when `None`) and quotas.
-    fn account(&mut self, id: NodeId, path: &str, digest: Option<u64>) -> bool {
-        let Some(node) = self.node(id) else {
+    /// Adds a just-inserted node to the indexes, data size, digest (`digests`, or
+    /// computed when `None`) and quotas.
+    fn account(&mut self, id: NodeId, path: &str, digests: Option<(u32, u64)>) -> bool {
+        let Some(node) = self.node_mut(id) else {
             return false;
         };
-        let (owner, bytes, digest) = (
-            node.stat.ephemeral_owner,
-            node.data_len() as u64,
-            digest.unwrap_or_else(|| node.digest(path)),
-        );
+        let (crc, digest) = digests.unwrap_or_else(|| {
+            let crc = content_crc(path, node.data());
+            (crc, digest_with(path, crc, &node.stat))
+        });
+        node.crc = crc;
+        let (owner, bytes) = (node.stat.ephemeral_owner, node.data_len() as u64);
         self.index(path, owner);
         self.data_size += path.len() as u64 + bytes;
         self.digest = self.digest.wrapping_add(digest);
@@ -794,6 +820,7 @@ impl DataTree {
         self.data_size += path.len() as u64 + bytes as u64;
         let mut node = Node::named(name, data, acl_id, stat);
         node.parent = parent;
+        node.crc = content_crc(path, data);
         self.digest = self.digest.wrapping_add(node.digest(path));
         let id = self.alloc(node);
         self.link(parent, id);
@@ -863,7 +890,7 @@ impl DataTree {
         let old = node.data_len() as u64;
         let new = data.map_or(0, |d| d.len() as u64);
         let old_digest = node.digest(path);
-        node.set_data(data);
+        node.set_data(path, data);
         node.stat.version = version;
         node.stat.mzxid = zxid;
         node.stat.mtime = time;
@@ -904,7 +931,7 @@ impl DataTree {
             let (count, bytes) = self.subtree_counts(q);
             let text = format!("count={count},bytes={bytes}");
             if let Some(n) = self.lookup(path).and_then(|id| self.node_mut(id)) {
-                n.set_data(Some(text.as_bytes()));
+                n.set_data(path, Some(text.as_bytes()));
             }
         } else if !self.quotas.is_empty() {
             self.quota_update(path, bytes, 1);
@@ -947,7 +974,7 @@ impl DataTree {
                 .unwrap_or(0)
         };
         let (c, b) = (field("count") + count, field("bytes") + bytes);
-        node.set_data(Some(format!("count={c},bytes={b}").as_bytes()));
+        node.set_data(&stats_path, Some(format!("count={c},bytes={b}").as_bytes()));
     }
 
     /// Node count (including `path`) and data bytes of a subtree.
@@ -1029,6 +1056,61 @@ impl DataTree {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digest built from a kept content CRC equals one CRC over the whole input, for
+    /// the root, small and large nodes, and `/zookeeper/` nodes (which count 0).
+    #[test]
+    fn digest_from_content_crc_is_the_crc_of_path_data_and_stat() {
+        let stat = StatPersisted {
+            czxid: 1,
+            mzxid: -2,
+            pzxid: 3 << 40,
+            ctime: 4,
+            mtime: 5,
+            version: 6,
+            cversion: -7,
+            aversion: 8,
+            ephemeral_owner: i64::MIN,
+        };
+        let mut block = Vec::new();
+        for v in [stat.czxid, stat.mzxid, stat.pzxid, stat.ctime, stat.mtime] {
+            block.extend_from_slice(&v.to_be_bytes());
+        }
+        for v in [stat.version, stat.cversion, stat.aversion] {
+            block.extend_from_slice(&v.to_be_bytes());
+        }
+        block.extend_from_slice(&stat.ephemeral_owner.to_be_bytes());
+        let big = vec![0xa5u8; 10_000];
+        for (path, data) in [
+            ("/", None),
+            ("/a", Some(&b""[..])),
+            ("/a/b", Some(&b"hello"[..])),
+            ("/big", Some(&big[..])),
+            ("/zookeeper", Some(&b"x"[..])),
+        ] {
+            let mut whole = if path == "/" {
+                Vec::new()
+            } else {
+                path.as_bytes().to_vec()
+            };
+            whole.extend_from_slice(data.unwrap_or_default());
+            whole.extend_from_slice(&block);
+            let expect = crc32fast::hash(&whole) as u64;
+            assert_eq!(node_digest(path, data, &stat), expect, "{path}");
+            assert_eq!(digest_with(path, content_crc(path, data), &stat), expect);
+        }
+        assert_eq!(node_digest("/zookeeper/quota", Some(b"x"), &stat), 0);
+    }
+
+    /// The kept CRC lives in padding: a node is no bigger than before it was added.
+    #[test]
+    fn node_size_is_unchanged_by_the_kept_crc() {
+        assert!(
+            std::mem::size_of::<Node>() <= 112,
+            "{}",
+            std::mem::size_of::<Node>()
+        );
+    }
 
     #[test]
     fn fresh_tree_reports_like_zookeeper() {

@@ -77,8 +77,9 @@ const LOAD_BATCH: usize = 2048;
 const LOAD_QUEUE: usize = 8;
 
 /// A node as the reader hands it over: its path (borrowed from the file), the node
-/// (already named, its blob allocated) and its [`crate::tree::node_digest`].
-type Parsed<'a> = (&'a str, Node, u64);
+/// (already named, its blob allocated), its [`crate::tree::content_crc`] and its
+/// [`crate::tree::node_digest`].
+type Parsed<'a> = (&'a str, Node, (u32, u64));
 
 /// What the reader thread hands the builder, in file order.
 enum Item<'a> {
@@ -138,10 +139,11 @@ impl<'a> SnapSink<'a> for ReaderSink<'a> {
     ) -> Result<(), String> {
         // '/' is one byte, so `cut + 1` is a char boundary and at most the path's length.
         let name = path.rfind('/').map_or("", |cut| &path[cut + 1..]);
-        let digest =
-            crate::tree::node_digest(if path.is_empty() { "/" } else { path }, data, &stat);
+        let digest_path = if path.is_empty() { "/" } else { path };
+        let crc = crate::tree::content_crc(digest_path, data);
+        let digest = crate::tree::digest_with(digest_path, crc, &stat);
         self.batch
-            .push((path, Node::named(name, data, acl, stat), digest));
+            .push((path, Node::named(name, data, acl, stat), (crc, digest)));
         if self.batch.len() >= LOAD_BATCH {
             self.flush()?;
         }
@@ -187,7 +189,7 @@ impl<'a> TreeBuilder<'a> {
         self.tree.acls.insert_with_id(id, acl);
     }
 
-    fn node(&mut self, path: &'a str, node: Node, digest: u64) -> Result<(), String> {
+    fn node(&mut self, path: &'a str, node: Node, digests: (u32, u64)) -> Result<(), String> {
         if node.acl != OPEN_ACL_ID {
             if self.tree.acls.get(node.acl).is_empty() {
                 self.unknown_acls += 1;
@@ -207,7 +209,7 @@ impl<'a> TreeBuilder<'a> {
                 return Err(format!("node {path} comes before its parent {parent}"));
             };
             self.tree
-                .insert_new_child(parent_id, path, node, Some(digest))
+                .insert_new_child(parent_id, path, node, Some(digests))
                 .ok_or_else(|| format!("invalid node path {path:?}"))?
         };
         self.last = if id == ROOT { "" } else { path };

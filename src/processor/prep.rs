@@ -4,7 +4,9 @@
 
 use crate::acl;
 use crate::fast::HashMap;
-use crate::tree::{node_digest, split_path, DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA, ZOOKEEPER};
+use crate::tree::{
+    content_crc, digest_with, split_path, DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA, ZOOKEEPER,
+};
 use bytes::Bytes;
 use jute::data::{Acl, Id, StatPersisted};
 use jute::proto::CreateRequest;
@@ -25,14 +27,30 @@ pub struct NodeState {
     pub data: Option<Option<Bytes>>,
     pub children: i32,
     pub acl: Arc<[Acl]>,
-    /// Cached [`node_digest`]; `None` until computed (always set for outstanding changes).
+    /// Cached [`crate::tree::node_digest`]; `None` until computed (always set for outstanding changes).
     digest: Option<u64>,
+    /// [`content_crc`] of the path and the data [`Self::data_in`] gives, when known: a
+    /// state read from the tree takes the node's, a change of data clears it.
+    crc: Option<u32>,
 }
 
 impl NodeState {
     fn digest(&self, path: &str, tree: &DataTree) -> u64 {
         self.digest
-            .unwrap_or_else(|| node_digest(path, self.data_in(path, tree), &self.stat))
+            .unwrap_or_else(|| digest_with(path, self.content_crc(path, tree), &self.stat))
+    }
+
+    /// The [`content_crc`], computed over the data only when it is not known.
+    fn content_crc(&self, path: &str, tree: &DataTree) -> u32 {
+        self.crc
+            .unwrap_or_else(|| content_crc(path, self.data_in(path, tree)))
+    }
+
+    /// Gives the node new data (forgetting the digests of the old).
+    fn set_data(&mut self, data: Option<Bytes>) {
+        self.data = Some(data);
+        self.crc = None;
+        self.digest = None;
     }
 
     /// The node's data: the pending new data, or else the tree's.
@@ -188,6 +206,7 @@ impl<'a> Prep<'a> {
             children: n.child_count() as i32,
             acl: self.tree.acl_of(n),
             digest: None,
+            crc: Some(n.content_crc()),
         })
     }
 
@@ -198,8 +217,9 @@ impl<'a> Prep<'a> {
             let tree = self.tree;
             let old = self.state(path).map_or(0, |o| o.digest(path, tree));
             let new = s.as_mut().map_or(0, |n| {
-                let d = node_digest(path, n.data_in(path, tree), &n.stat);
-                n.digest = Some(d);
+                let crc = n.content_crc(path, tree);
+                let d = digest_with(path, crc, &n.stat);
+                (n.crc, n.digest) = (Some(crc), Some(d));
                 d
             });
             self.delta = self.delta.wrapping_sub(old).wrapping_add(new);
@@ -306,6 +326,7 @@ impl<'a> Prep<'a> {
             children: 0,
             acl: acl.clone().into(),
             digest: None,
+            crc: None,
         };
         self.set(&path, Some(state));
         let (data, p) = (req.data.clone(), path.clone());
@@ -386,7 +407,7 @@ impl<'a> Prep<'a> {
         node.stat.version = new;
         node.stat.mzxid = self.zxid;
         node.stat.mtime = self.time;
-        node.data = Some(data.clone());
+        node.set_data(data.clone());
         self.set(path, Some(node));
         Ok(TxnBody::SetData(SetDataTxn {
             path: path.to_owned(),
