@@ -453,6 +453,8 @@ macro_rules! record {
 }
 
 #[cfg(test)]
+// Test code only: an unwrap here is an assertion on fixtures the test built itself, never
+// input the server reads from the wire or from an operator's disk.
 mod tests {
     use super::*;
 
