@@ -88,6 +88,10 @@ fn decode_everything(i: &[u8]) {
 type TxnEntryBytes = (i32, Vec<Txn>);
 
 fn request(op: i32, body: &[u8]) {
+    // Decoding with values sliced from the frame must give exactly what copying gives.
+    let frame = bytes::Bytes::copy_from_slice(body);
+    let shared = jute::codec::decode_sharing(&frame, || Request::decode(op, &frame));
+    assert_eq!(shared, Request::decode(op, body));
     if let Ok(r) = Request::decode(op, body) {
         let mut b = BytesMut::new();
         r.encode(&mut b);

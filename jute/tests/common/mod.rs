@@ -33,9 +33,14 @@ pub fn s() -> impl Strategy<Value = String> {
 pub fn os() -> impl Strategy<Value = Option<String>> {
     of(s())
 }
-/// Short byte buffers.
+/// Byte buffers: mostly short, some around `jute::codec::SHARE_MIN`, the size from which
+/// values decoded through `decode_sharing` are slices of their frame.
 pub fn b() -> impl Strategy<Value = Bytes> {
-    vec(any::<u8>(), 0..40).prop_map(Bytes::from)
+    prop_oneof![
+        7 => vec(any::<u8>(), 0..40),
+        1 => vec(any::<u8>(), 1020..1030),
+    ]
+    .prop_map(Bytes::from)
 }
 /// Nullable byte buffers (null is distinct from empty).
 pub fn ob() -> impl Strategy<Value = Option<Bytes>> {
