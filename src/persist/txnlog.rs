@@ -58,8 +58,8 @@ pub struct LogOptions {
 
 /// A new batch buffer's capacity (it grows when a batch needs more).
 const BATCH_CAPACITY: usize = 64 * 1024;
-/// Returned batches longer than this are freed rather than kept for reuse, so that one
-/// burst does not hold its memory for good.
+/// Returned batch buffers with more capacity than this are freed rather than kept for
+/// reuse, so that one burst does not hold its memory for good.
 const BATCH_KEEP_MAX: usize = 4 << 20;
 
 /// The largest batch the core writes itself; bigger ones go to the writer thread.
