@@ -13,14 +13,31 @@
 /// the common page size.
 pub const BLOCK: usize = 4096;
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::Path;
 use std::sync::OnceLock;
 use tracing::debug;
 
 #[repr(C, align(4096))]
 #[derive(Clone, Copy)]
 struct Block([u8; BLOCK]);
+
+/// Opens `path` with `o`, adding `O_DIRECT` when `want`; a filesystem that refuses it at
+/// open (`EINVAL`: tmpfs before Linux 6.6, some network and FUSE filesystems) gets the
+/// file without it. Returns the file and whether it is direct. The log writer and the
+/// snapshot writer both open their files this way.
+pub fn open_maybe_direct(o: &OpenOptions, path: &Path, want: bool) -> io::Result<(File, bool)> {
+    if want {
+        match o.clone().custom_flags(libc::O_DIRECT).open(path) {
+            Ok(f) => return Ok((f, true)),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((o.open(path)?, false))
+}
 
 /// The bytes of whole blocks, as one slice.
 fn block_bytes_mut(blocks: &mut [Block]) -> &mut [u8] {

@@ -28,7 +28,7 @@
 
 use crate::acl::OPEN_ACL_ID;
 use crate::fast::HashSet;
-use crate::persist::direct::{AlignedChunk, BLOCK};
+use crate::persist::direct::{open_maybe_direct, AlignedChunk, BLOCK};
 use crate::persist::files;
 use crate::tree::{DataTree, NodeId, ROOT};
 use bytes::{BufMut, BytesMut};
@@ -38,7 +38,7 @@ use jute::file::FileHeader;
 use jute::Codec;
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -446,21 +446,11 @@ impl SnapFile {
     }
 
     /// As [`SnapFile::create`], trying `O_DIRECT` only when `direct`.
-    fn create_as(dir: &Path, zxid: i64, mut direct: bool) -> io::Result<SnapFile> {
+    fn create_as(dir: &Path, zxid: i64, direct: bool) -> io::Result<SnapFile> {
         let tmp = dir.join(format!("tmp.{}", files::snapshot_name(zxid)));
         let mut o = fs::OpenOptions::new();
         o.write(true).create(true).truncate(true);
-        let file = match direct {
-            true => match o.clone().custom_flags(libc::O_DIRECT).open(&tmp) {
-                Ok(f) => f,
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                    direct = false;
-                    o.open(&tmp)?
-                }
-                Err(e) => return Err(e),
-            },
-            false => o.open(&tmp)?,
-        };
+        let (file, direct) = open_maybe_direct(&o, &tmp, direct)?;
         Ok(SnapFile {
             file,
             buf: AlignedChunk::new(WRITE_CHUNK),
@@ -506,7 +496,7 @@ impl SnapFile {
                 // Opened for O_DIRECT, yet the filesystem refuses 4 KiB-aligned writes:
                 // go on through the page cache.
                 self.direct = false;
-                set_o_direct(&self.file, false)?;
+                clear_o_direct(&self.file)?;
                 self.file.write_all_at(self.buf.bytes(), self.written)?;
             }
             Err(e) => return Err(e),
@@ -614,22 +604,15 @@ impl SnapFile {
     }
 }
 
-/// Turns `O_DIRECT` on or off for an open file.
-fn set_o_direct(file: &File, on: bool) -> io::Result<()> {
+/// Turns `O_DIRECT` off for an open file (a filesystem that opened it so, yet refuses
+/// aligned direct writes).
+fn clear_o_direct(file: &File) -> io::Result<()> {
     use std::os::unix::io::AsRawFd;
     let fd = file.as_raw_fd();
     // SAFETY: fcntl on our own descriptor with integer arguments.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let flags = if on {
-        flags | libc::O_DIRECT
-    } else {
-        flags & !libc::O_DIRECT
-    };
     // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags) } < 0 {
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_DIRECT) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())

@@ -16,14 +16,14 @@
 //! zxids, so the next batch starting exactly at the failed zxid is the retry; once a write
 //! succeeds again the log is healthy.
 
-use crate::persist::direct::{DirectBuf, ZeroAhead, BLOCK};
+use crate::persist::direct::{open_maybe_direct, DirectBuf, ZeroAhead, BLOCK};
 use crate::persist::{files, Failed};
 use bytes::{Bytes, BytesMut};
 use jute::file::FileHeader;
 use jute::Codec;
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
@@ -458,18 +458,14 @@ impl LogWriter {
     fn create(&mut self, path: &std::path::Path) -> io::Result<(File, Option<DirectBuf>)> {
         let mut o = OpenOptions::new();
         o.create(true).read(true).write(true).truncate(true);
-        if self.opts.direct && self.opts.force_sync {
-            match o.clone().custom_flags(libc::O_DIRECT).open(path) {
-                Ok(f) => return Ok((f, Some(DirectBuf::default()))),
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                    warn!(dir = %self.opts.dir.display(),
-                        "the filesystem refuses O_DIRECT; writing the txn log through the page cache");
-                    self.opts.direct = false;
-                }
-                Err(e) => return Err(e),
-            }
+        let want = self.opts.direct && self.opts.force_sync;
+        let (file, direct) = open_maybe_direct(&o, path, want)?;
+        if want && !direct {
+            warn!(dir = %self.opts.dir.display(),
+                "the filesystem refuses O_DIRECT; writing the txn log through the page cache");
+            self.opts.direct = false;
         }
-        Ok((o.open(path)?, None))
+        Ok((file, direct.then(DirectBuf::default)))
     }
 
     fn write_and_sync<B: AsRef<[u8]>>(&mut self, data: &[B], first: i64) -> io::Result<()> {
