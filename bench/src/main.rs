@@ -5,6 +5,7 @@
 //! - `rzk-bench load` runs one load point against a server that is already running.
 //! - `rzk-bench smoke` runs every workload very briefly against rzk and checks the output.
 
+mod bar;
 mod cclient;
 mod conn;
 mod load;
@@ -279,6 +280,11 @@ fn print_tables(recs: &[Value]) {
     println!("{}", report::cross_table(recs));
     println!("{}", report::packet_check(recs));
     println!("{}", report::steal_summary(recs));
+    let bar = bar::bar_table(recs);
+    if !bar.is_empty() {
+        println!("## Against the bar (the floor held to the same limits)\n");
+        println!("{bar}");
+    }
     println!("load average at end: {:.2}", procfs::loadavg());
 }
 

@@ -4,10 +4,12 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-fn f(v: &Value, k: &str) -> Option<f64> {
+/// A record's number field.
+pub(crate) fn f(v: &Value, k: &str) -> Option<f64> {
     v.get(k).and_then(Value::as_f64)
 }
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+/// A record's string field ("" when absent).
+pub(crate) fn s<'a>(v: &'a Value, k: &str) -> &'a str {
     v.get(k).and_then(Value::as_str).unwrap_or("")
 }
 
@@ -18,7 +20,8 @@ fn ratio(r: Option<f64>, z: Option<f64>) -> String {
     }
 }
 
-fn num(x: Option<f64>) -> String {
+/// A figure with three significant digits or so, "–" when absent.
+pub(crate) fn num(x: Option<f64>) -> String {
     match x {
         None => "–".into(),
         Some(x) if x >= 100.0 => format!("{x:.0}"),
@@ -27,8 +30,25 @@ fn num(x: Option<f64>) -> String {
     }
 }
 
-fn find<'a>(recs: &'a [Value], server: &str, pred: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+/// The first record of `server` that `pred` accepts.
+pub(crate) fn find<'a>(
+    recs: &'a [Value],
+    server: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Option<&'a Value> {
     recs.iter().find(|r| s(r, "server") == server && pred(r))
+}
+
+/// Whether two load records measured the same point (workload, loop, shape, value size
+/// and rate), whichever server each was.
+pub(crate) fn same_point(a: &Value, b: &Value) -> bool {
+    s(b, "kind") == "load"
+        && s(a, "workload") == s(b, "workload")
+        && s(a, "mode") == s(b, "mode")
+        && a["conns"] == b["conns"]
+        && a["depth"] == b["depth"]
+        && a["size"] == b["size"]
+        && a.get("rate") == b.get("rate")
 }
 
 /// The throughput table: one row per closed/open-loop point, both servers and ratios,
@@ -58,49 +78,33 @@ pub fn load_table(recs: &[Value]) -> String {
         cols.push("steal % rzk / ZK");
     }
     let mut out = format!("| {} |\n|{}\n", cols.join(" | "), "---|".repeat(cols.len()));
-    let mut seen = Vec::new();
+    let mut seen: Vec<&Value> = Vec::new();
     for r in recs.iter().filter(|r| s(r, "kind") == "load") {
-        let key = (
-            s(r, "workload").to_string(),
-            s(r, "mode").to_string(),
-            r["conns"].clone(),
-            r["depth"].clone(),
-            r["size"].clone(),
-            r.get("rate").cloned(),
-        );
-        if seen.contains(&key) {
+        if seen.iter().any(|x| same_point(x, r)) {
             continue;
         }
-        seen.push(key.clone());
-        let same = |x: &Value| {
-            s(x, "kind") == "load"
-                && s(x, "workload") == key.0
-                && s(x, "mode") == key.1
-                && x["conns"] == key.2
-                && x["depth"] == key.3
-                && x["size"] == key.4
-                && x.get("rate").cloned() == key.5
-        };
+        seen.push(r);
+        let same = |x: &Value| same_point(r, x);
         let (a, b) = (find(recs, "rzk", same), find(recs, "zookeeper", same));
         let fl = find(recs, "floor", same);
         let g = |v: Option<&Value>, k| v.and_then(|v| f(v, k));
-        let open = key.1 == "open";
+        let open = s(r, "mode") == "open";
         let p99 = if open { "p99_sched_us" } else { "p99_us" };
         let shape = if open {
             format!(
                 "{}×open {}/s",
-                key.2,
+                r["conns"],
                 g(a.or(b).or(fl), "rate").unwrap_or(0.0)
             )
         } else {
-            format!("{}×{}", key.2, key.3)
+            format!("{}×{}", r["conns"], r["depth"])
         };
         let _ = write!(
             out,
             "| {} | {} | {} B | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            key.0,
+            s(r, "workload"),
             shape,
-            key.4,
+            r["size"],
             num(g(a, "ops_per_sec")),
             num(g(b, "ops_per_sec")),
             ratio(g(a, "ops_per_sec"), g(b, "ops_per_sec")),
