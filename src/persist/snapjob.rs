@@ -13,10 +13,12 @@
 //!   snapshot, not the core; the thread wakes the core (a no-op `committed` value) after
 //!   each chunk so an idle server keeps making progress.
 
+#[cfg(doc)]
+use crate::persist::snapshot::NextFile;
 use crate::persist::snapshot::{FuzzyWriter, SnapFile, WalkSpare};
 use crate::tree::DataTree;
 use bytes::BytesMut;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
@@ -295,6 +297,8 @@ mod forked {
     //! calls (write, fsync, exit), so no lock another thread held at the fork can block it.
 
     use super::{CHUNK_BYTES, FORK_BUF_BYTES};
+    #[cfg(doc)]
+    use crate::persist::snapshot::NextFile;
     use crate::persist::snapshot::{FuzzyWriter, SnapFile, WalkSpare};
     use crate::tree::DataTree;
     use bytes::BytesMut;
@@ -338,7 +342,8 @@ mod forked {
         ) -> io::Result<Forked> {
             let t0 = Instant::now();
             let zxid = tree.last_processed_zxid;
-            let mut file = SnapFile::create(dir, zxid)?;
+            let mut file = spare.next_file.take(dir, zxid)?;
+            let next_file = spare.next_file.clone();
             let mut buf = std::mem::take(&mut spare.buf);
             buf.clear();
             buf.reserve(FORK_BUF_BYTES);
@@ -370,7 +375,13 @@ mod forked {
             let (r2, f2) = (reaped.clone(), finished.clone());
             let thread = std::thread::Builder::new()
                 .name("rzk-snapshot".into())
-                .spawn(move || wait_thread(pid, zxid, file, r2, f2, wake, fsync, t0));
+                .spawn(move || {
+                    let dir = file.dir().to_owned();
+                    let stopped = wait_thread(pid, zxid, file, r2, f2, wake, fsync, t0);
+                    if !stopped {
+                        next_file.fill(&dir);
+                    }
+                });
             let thread = match thread {
                 Ok(t) => t,
                 Err(e) => {
@@ -456,6 +467,9 @@ mod forked {
         }
     }
 
+    /// Waits for the child, publishes or removes its file, and wakes the core. Returns
+    /// whether the child was stopped by a signal (the server is stopping or abandoned
+    /// the snapshot), when no next file is worth making.
     #[allow(clippy::too_many_arguments)]
     fn wait_thread(
         pid: libc::pid_t,
@@ -466,7 +480,7 @@ mod forked {
         wake: UnboundedSender<i64>,
         fsync: bool,
         t0: Instant,
-    ) {
+    ) -> bool {
         // Wait for the exit without reaping, then reap under the lock `join` signals under.
         loop {
             let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -490,6 +504,7 @@ mod forked {
             (r == pid).then_some(status)
         };
         let zx = format_args!("0x{zxid:x}");
+        let stopped = status.is_some_and(|s| libc::WIFSIGNALED(s));
         match status {
             Some(s) if libc::WIFEXITED(s) && libc::WEXITSTATUS(s) == 0 => match file.publish(fsync)
             {
@@ -516,11 +531,13 @@ mod forked {
         }
         finished.store(true, Ordering::Release);
         let _ = wake.send(0);
+        stopped
     }
 }
 
-/// Allocates a forked snapshot's buffers for `tree` ahead of the first snapshot (see
-/// [`WalkSpare::warm`]).
-pub fn warm(spare: &mut WalkSpare, tree: &DataTree) {
+/// Allocates a forked snapshot's buffers for `tree`, and creates its file in `dir`, ahead
+/// of the first snapshot (see [`WalkSpare::warm`] and [`NextFile`]).
+pub fn warm(spare: &mut WalkSpare, tree: &DataTree, dir: &Path) {
     spare.warm(tree.node_count(), FORK_BUF_BYTES);
+    spare.next_file.fill(dir);
 }

@@ -174,7 +174,7 @@ impl FileTxnLog {
     /// it does not stall the core then (see [`super::snapjob::warm`]).
     pub fn warm_snapshot_buffers(&mut self, tree: &DataTree) {
         if self.opts.snapshot_fork {
-            super::snapjob::warm(&mut self.spare, tree);
+            super::snapjob::warm(&mut self.spare, tree, &self.opts.snap_dir);
         }
     }
 
