@@ -1,6 +1,7 @@
 //! Snapshot size and time (part of the memory test): drive txns until the server starts a
 //! new snapshot in `<dataDir>/version-2/`, then time it from the new file's appearance to
-//! its completion. Complete = no temporary file left (rzk's `tmp.snapshot.*`, ZooKeeper's
+//! its completion. Complete = no temporary file left (rzk's `tmp.snapshot.*` other than an
+//! empty `tmp.snapshot.next`, made ahead for the next snapshot; ZooKeeper's
 //! `snapshot.*.tmp` when it syncs; its periodic snapshots are written in place), no snapshot
 //! file open by the server (`/proc/<pid>/fd`) and nothing changed for 1 s. The end time is
 //! when that final state was first seen (polled every 20 ms), so the 1 s wait is not counted.
@@ -32,6 +33,14 @@ fn is_snap(name: &str) -> bool {
     name.starts_with("snapshot.") || name.starts_with("tmp.snapshot.")
 }
 
+/// rzk creates the next snapshot's file ahead of time (`tmp.snapshot.next`, empty and
+/// held open until a snapshot takes it): while empty it is no snapshot, so a snapshot
+/// counts from its first write, as ZooKeeper's does from its file's creation.
+fn is_spare(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "tmp.snapshot.next")
+        && fs::metadata(path).is_ok_and(|m| m.len() == 0)
+}
+
 fn in_progress(name: &str) -> bool {
     name.starts_with("tmp.") || name.ends_with(".tmp")
 }
@@ -43,7 +52,8 @@ fn scan(dir: &Path, pid: &str) -> State {
         .flatten()
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            is_snap(&n).then(|| (n, e.metadata().map(|m| m.len()).unwrap_or(0)))
+            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+            (is_snap(&n) && !is_spare(&e.path())).then_some((n, len))
         })
         .collect();
     files.sort();
@@ -53,7 +63,9 @@ fn scan(dir: &Path, pid: &str) -> State {
         .flatten()
         .filter_map(|e| fs::read_link(e.path()).ok())
         .any(|t| {
-            t.parent() == Some(dir) && t.file_name().is_some_and(|n| is_snap(&n.to_string_lossy()))
+            t.parent() == Some(dir)
+                && t.file_name().is_some_and(|n| is_snap(&n.to_string_lossy()))
+                && !is_spare(&t)
         });
     (files, open)
 }
@@ -185,4 +197,34 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    // Unwraps here act on files the test makes itself.
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn an_empty_spare_is_no_snapshot_and_a_written_one_is_in_progress() {
+        let dir = std::env::temp_dir().join(format!("rzk-bench-snap-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let dir = fs::canonicalize(&dir).unwrap();
+        let pid = std::process::id().to_string();
+        fs::write(dir.join("snapshot.10"), b"done").unwrap();
+        // Held open and empty, as rzk keeps it between snapshots.
+        let mut spare = fs::File::create(dir.join("tmp.snapshot.next")).unwrap();
+        let (files, open) = scan(&dir, &pid);
+        assert_eq!(files, [("snapshot.10".to_string(), 4)]);
+        assert!(!open);
+        // Taken by a snapshot: written, so in progress and open.
+        spare.write_all(b"chunk").unwrap();
+        let (files, open) = scan(&dir, &pid);
+        assert_eq!(files.len(), 2);
+        assert!(files.iter().any(|(n, _)| in_progress(n)));
+        assert!(open);
+        drop(spare);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }
