@@ -8,7 +8,7 @@
 //! bounded by the machine, since no server does less than the floor there, while a miss
 //! with the floor inside the limit is the server's own to fix.
 
-use crate::report::{f, find, num, s, same_point};
+use crate::report::{f, find, num, s, same_point, shape};
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -69,20 +69,9 @@ impl Check {
 /// Name of a load point as the tables print it.
 fn point_name(r: &Value) -> String {
     if s(r, "mode") == "open" {
-        format!(
-            "{} {}×open {}/s",
-            s(r, "workload"),
-            r["conns"],
-            f(r, "rate").unwrap_or(0.0)
-        )
+        format!("{} {}", s(r, "workload"), shape(r))
     } else {
-        format!(
-            "{} {}×{} {} B",
-            s(r, "workload"),
-            r["conns"],
-            r["depth"],
-            r["size"]
-        )
+        format!("{} {} {} B", s(r, "workload"), shape(r), r["size"])
     }
 }
 

@@ -39,6 +39,15 @@ pub(crate) fn find<'a>(
     recs.iter().find(|r| s(r, "server") == server && pred(r))
 }
 
+/// A load point's shape as the tables print it: `8×100`, or `8×open 15000/s`.
+pub(crate) fn shape(r: &Value) -> String {
+    if s(r, "mode") == "open" {
+        format!("{}×open {}/s", r["conns"], f(r, "rate").unwrap_or(0.0))
+    } else {
+        format!("{}×{}", r["conns"], r["depth"])
+    }
+}
+
 /// Whether two load records measured the same point (workload, loop, shape, value size
 /// and rate), whichever server each was.
 pub(crate) fn same_point(a: &Value, b: &Value) -> bool {
@@ -90,20 +99,11 @@ pub fn load_table(recs: &[Value]) -> String {
         let g = |v: Option<&Value>, k| v.and_then(|v| f(v, k));
         let open = s(r, "mode") == "open";
         let p99 = if open { "p99_sched_us" } else { "p99_us" };
-        let shape = if open {
-            format!(
-                "{}×open {}/s",
-                r["conns"],
-                g(a.or(b).or(fl), "rate").unwrap_or(0.0)
-            )
-        } else {
-            format!("{}×{}", r["conns"], r["depth"])
-        };
         let _ = write!(
             out,
             "| {} | {} | {} B | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s(r, "workload"),
-            shape,
+            shape(r),
             r["size"],
             num(g(a, "ops_per_sec")),
             num(g(b, "ops_per_sec")),

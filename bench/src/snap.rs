@@ -36,9 +36,8 @@ fn is_snap(name: &str) -> bool {
 /// rzk creates the next snapshot's file ahead of time (`tmp.snapshot.next`, empty and
 /// held open until a snapshot takes it): while empty it is no snapshot, so a snapshot
 /// counts from its first write, as ZooKeeper's does from its file's creation.
-fn is_spare(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == "tmp.snapshot.next")
-        && fs::metadata(path).is_ok_and(|m| m.len() == 0)
+fn is_spare(name: &str, len: u64) -> bool {
+    name == "tmp.snapshot.next" && len == 0
 }
 
 fn in_progress(name: &str) -> bool {
@@ -53,7 +52,7 @@ fn scan(dir: &Path, pid: &str) -> State {
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
             let len = e.metadata().map(|m| m.len()).unwrap_or(0);
-            (is_snap(&n) && !is_spare(&e.path())).then_some((n, len))
+            (is_snap(&n) && !is_spare(&n, len)).then_some((n, len))
         })
         .collect();
     files.sort();
@@ -63,9 +62,11 @@ fn scan(dir: &Path, pid: &str) -> State {
         .flatten()
         .filter_map(|e| fs::read_link(e.path()).ok())
         .any(|t| {
-            t.parent() == Some(dir)
-                && t.file_name().is_some_and(|n| is_snap(&n.to_string_lossy()))
-                && !is_spare(&t)
+            let Some(n) = t.file_name().map(|n| n.to_string_lossy()) else {
+                return false;
+            };
+            let len = fs::metadata(&t).map_or(0, |m| m.len());
+            t.parent() == Some(dir) && is_snap(&n) && !is_spare(&n, len)
         });
     (files, open)
 }

@@ -297,8 +297,6 @@ mod forked {
     //! calls (write, fsync, exit), so no lock another thread held at the fork can block it.
 
     use super::{CHUNK_BYTES, FORK_BUF_BYTES};
-    #[cfg(doc)]
-    use crate::persist::snapshot::NextFile;
     use crate::persist::snapshot::{FuzzyWriter, SnapFile, WalkSpare};
     use crate::tree::DataTree;
     use bytes::BytesMut;

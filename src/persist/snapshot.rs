@@ -400,10 +400,14 @@ struct SpareSlot(Mutex<Option<SnapFile>>);
 const SPARE_NAME: &str = "tmp.snapshot.next";
 
 impl NextFile {
+    fn slot(&self) -> &Mutex<Option<SnapFile>> {
+        &self.0 .0
+    }
+
     /// Creates the next file in `dir` if none is held. Blocks on the filesystem: not for
     /// the core while it serves.
     pub fn fill(&self, dir: &Path) {
-        let empty = self.0 .0.lock().map(|g| g.is_none()).unwrap_or(false);
+        let empty = self.slot().lock().map(|g| g.is_none()).unwrap_or(false);
         if !empty {
             return;
         }
@@ -414,7 +418,7 @@ impl NextFile {
             DIRECT_IO.load(Ordering::Relaxed),
         ) {
             Ok(f) => {
-                if let Ok(mut g) = self.0 .0.lock() {
+                if let Ok(mut g) = self.slot().lock() {
                     *g = Some(f);
                 }
             }
@@ -427,7 +431,7 @@ impl NextFile {
     /// The file for a snapshot at `zxid` in `dir`: the one made ahead if there is one
     /// (and nobody holds the slot at this instant), else a new one.
     pub fn take(&self, dir: &Path, zxid: i64) -> io::Result<SnapFile> {
-        let held = self.0 .0.try_lock().ok().and_then(|mut g| g.take());
+        let held = self.slot().try_lock().ok().and_then(|mut g| g.take());
         match held {
             Some(mut f) if f.dir == dir => {
                 f.dest = dir.join(files::snapshot_name(zxid));
