@@ -9,11 +9,13 @@
 use crate::conn::Conn;
 use jute::proto::PathWatchRequest;
 use jute::Request;
+use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Which server.
@@ -64,9 +66,21 @@ pub struct Server {
     child: Option<Child>,
 }
 
-/// A free 127.0.0.1 port.
+/// A free 127.0.0.1 port not handed out before by this process.
+///
+/// The kernel may return the same ephemeral port to two binds in a row once the
+/// first socket is closed, and servers are prepared before any of them starts, so
+/// without the record two of them could be given one port.
 pub fn free_port() -> io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..1000 {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        if handed_out.insert(port) {
+            return Ok(port);
+        }
+    }
+    Err(io::Error::other("no fresh free port after 1000 tries"))
 }
 
 impl Server {

@@ -37,10 +37,24 @@ def rzk_bin():
     return os.environ.get("RZK_BIN") or os.path.join(REPO, "target", "release", "rzk")
 
 
+_HANDED_OUT = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free 127.0.0.1 port never handed out before in this process.
+
+    The kernel may give the same ephemeral port to two binds in a row once the
+    first socket is closed, so a server's client and admin ports could collide
+    (seen in CI: ZooKeeper's AdminServer took the port meant for clients).
+    """
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
+    raise RuntimeError("no fresh free port after 1000 tries")
 
 
 class Server:
