@@ -19,10 +19,16 @@
  * watcher (after the round's fdatasync, before the setter's reply, as ZooKeeper orders
  * them) and clears the watches.
  *
- * With -s FILE, each epoll round that read a write (setData, create) first writes one
- * 4 KiB block with O_DIRECT into FILE (preallocated and zeroed beforehand, as rzk's log
- * is) and fdatasyncs it, and only then sends that round's replies: group commit, as rzk
- * and ZooKeeper do.
+ * With -s FILE, each epoll round that read a write (setData, create) first writes that
+ * round's write requests, as read off the wire (so at least every value the round
+ * carries), with O_DIRECT into FILE (preallocated and zeroed beforehand, as rzk's log is;
+ * whole 4 KiB blocks, at least one) and fdatasyncs it, and only then sends that round's
+ * replies: group commit, as rzk and ZooKeeper do.
+ *
+ * What any server must also do with a write's value, the floor does too: a create's path
+ * and value are copied into memory of their own that is never freed (the znode stays), a
+ * setData's value replaces the one it kept before. Without that, the floor never pays for
+ * fresh memory, which a server growing its tree by 10 KB per create does on every create.
  *
  * The 4-letter word ruok gets imok; any other (mntr) gets `zk_packets_received` with the
  * frames read so far, counting connects and the probe itself as ZooKeeper counts them, so
@@ -99,6 +105,59 @@ static void flush_out(struct conn *c) {
   c->out_len = 0;
 }
 
+/* The round's write requests, to be logged (O_DIRECT: block-aligned, whole blocks). */
+#define ROUND_MAX (16 << 20)
+static unsigned char *round_buf;
+static size_t round_len;
+
+static void log_put(void) {
+  size_t n = (round_len + 4095) / 4096 * 4096;
+  if (n == 0) n = 4096;
+  memset(round_buf + round_len, 0, n - round_len);
+  if (log_off + (long)n > LOG_BYTES) log_off = 0;
+  if (pwrite(log_fd, round_buf, n, log_off) != (ssize_t)n) { perror("log write"); exit(1); }
+  log_off = (log_off + (long)n) % LOG_BYTES;
+  round_len = 0;
+}
+
+static void log_append(const unsigned char *p, size_t n) {
+  if (log_fd < 0) return;
+  if (n > ROUND_MAX) n = ROUND_MAX;
+  if (round_len + n > ROUND_MAX) log_put(); /* written now, synced with the round */
+  memcpy(round_buf + round_len, p, n);
+  round_len += n;
+}
+
+/* Created znodes' paths and values, chained so that they stay reachable (never freed). */
+struct kept { struct kept *prev; unsigned char bytes[]; };
+struct kept *kept_nodes;
+unsigned char *set_value; /* the last setData's value */
+
+static void keep_create(const unsigned char *path, size_t plen, const unsigned char *v,
+                        size_t vlen) {
+  struct kept *k = malloc(sizeof *k + plen + vlen);
+  if (!k) { perror("malloc"); exit(1); }
+  memcpy(k->bytes, path, plen);
+  memcpy(k->bytes + plen, v, vlen);
+  k->prev = kept_nodes;
+  kept_nodes = k;
+}
+
+static void keep_set(const unsigned char *v, size_t vlen) {
+  unsigned char *n = malloc(vlen ? vlen : 1);
+  if (!n) { perror("malloc"); exit(1); }
+  memcpy(n, v, vlen);
+  free(set_value);
+  set_value = n;
+}
+
+/* A value at `at` in a frame of `len` bytes: buffer{int len, bytes}; 0 if it is not whole. */
+static size_t value_at(const unsigned char *f, uint32_t len, uint32_t at) {
+  if (at > len || len - at < 4) return 0;
+  uint32_t vlen = get32(f + at);
+  return vlen <= len - at - 4 ? vlen : 0;
+}
+
 static void drop(struct conn *c) {
   for (int i = 0; c->watching && i < nwatchers; i++)
     if (watchers[i] == c->fd) watchers[i] = watchers[--nwatchers];
@@ -164,6 +223,8 @@ static int serve_frames(struct conn *c) {
           event_len = 32 + plen;
           fire = 1;
         }
+        if (plen <= len - 12) keep_set(f + 16 + plen, value_at(f, len, 12 + plen));
+        log_append(f, len);
         reply(c, xid, stat68, sizeof stat68);
         wrote = 1;
         break;
@@ -171,6 +232,8 @@ static int serve_frames(struct conn *c) {
       case 1: case 15: {                                                 /* create: the path */
         uint32_t plen = len >= 12 ? get32(f + 8) : 0;
         if (plen > len - 12) plen = 0;
+        keep_create(f + 12, plen, f + 16 + plen, value_at(f, len, 12 + plen));
+        log_append(f, len);
         unsigned char body[4 + 1024];
         if (plen > 1024) plen = 1024;
         put32(body, plen);
@@ -192,11 +255,8 @@ static int serve_frames(struct conn *c) {
 }
 
 static void log_write(void) {
-  if (pwrite(log_fd, log_block, 4096, log_off) != 4096 || fdatasync(log_fd) != 0) {
-    perror("log write");
-    exit(1);
-  }
-  log_off = (log_off + 4096) % LOG_BYTES;
+  log_put();
+  if (fdatasync(log_fd) != 0) { perror("log sync"); exit(1); }
 }
 
 int main(int argc, char **argv) {
@@ -209,7 +269,8 @@ int main(int argc, char **argv) {
     for (long o = 0; o < LOG_BYTES; o += 1 << 20)
       if (pwrite(log_fd, log_block, 1 << 20, o) != 1 << 20) { perror("zeroing"); return 1; }
     fdatasync(log_fd);
-    memset(log_block, 0x5a, 4096);
+    free(log_block);
+    if (posix_memalign((void **)&round_buf, 4096, ROUND_MAX)) { perror("log"); return 1; }
   }
   put64(stat68, 1); put64(stat68 + 8, 1); put32(stat68 + 48, 100); put64(stat68 + 60, 1);
   put32(getdata_body, 100);

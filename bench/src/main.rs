@@ -269,8 +269,9 @@ fn print_tables(recs: &[Value]) {
     if recs.iter().any(|r| r["server"] == "floor") {
         println!(
             "(floor: bench/c/zk_floor.c, a fake server answering from canned replies with one \
-             O_DIRECT write + fdatasync per round of writes and nothing else: what the kernel \
-             alone costs at each point)\n"
+             O_DIRECT write of the round's requests + fdatasync per round of writes, created \
+             values kept in memory, and nothing else: what the kernel alone costs at each \
+             point)\n"
         );
     }
     println!("{}", report::load_table(recs));

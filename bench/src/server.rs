@@ -26,8 +26,9 @@ pub enum Kind {
     /// Apache ZooKeeper 3.8 as Debian packages it.
     Zookeeper,
     /// `bench/c/zk_floor.c`: a fake server that answers from canned replies (with an
-    /// O_DIRECT write + fdatasync per round of writes) and does nothing else, so its CPU
-    /// per op is the kernel's share that no server avoids. Load points, churn and fan-out.
+    /// O_DIRECT write of the round's write requests + fdatasync per round of writes, and
+    /// created values kept in memory) and does nothing else, so its CPU per op is the
+    /// kernel's share that no server avoids. Load points, churn and fan-out.
     Floor,
 }
 
