@@ -119,39 +119,33 @@ pub struct Prep<'a> {
     delta: u64,
 }
 
-/// ZooKeeper's PathUtils.validatePath.
+/// ZooKeeper's PathUtils.validatePath: an absolute path of non-empty names, none `.` or
+/// `..`, with no character ZooKeeper refuses. Runs on every request that names a path, so
+/// it scans in place (no allocation).
 pub fn validate_path(path: &str) -> Result<(), Code> {
-    let bad = Err(Code::BadArguments);
-    if path.is_empty() || !path.starts_with('/') {
-        return bad;
-    }
-    if path.len() == 1 {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(Code::BadArguments);
+    };
+    if rest.is_empty() {
         return Ok(());
     }
-    if path.ends_with('/') {
-        return bad;
-    }
-    let mut prev = '/';
-    let chars: Vec<char> = path.chars().collect();
-    for (i, &c) in chars.iter().enumerate().skip(1) {
-        let invalid = c == '\0'
-            || (c == '/' && prev == '/')
-            || (c == '.'
-                && prev == '.'
-                && chars[i - 2] == '/'
-                && (i + 1 == chars.len() || chars[i + 1] == '/'))
-            || (c == '.' && prev == '/' && (i + 1 == chars.len() || chars[i + 1] == '/'))
-            || ('\u{1}'..='\u{1f}').contains(&c)
-            || ('\u{7f}'..='\u{9f}').contains(&c)
-            || ('\u{e000}'..='\u{f8ff}').contains(&c)
-            || c as u32 > 0xFFFF
-            || ('\u{fff0}'..='\u{ffff}').contains(&c);
-        if invalid {
-            return bad;
+    for name in rest.split('/') {
+        if name.is_empty() || name == "." || name == ".." || !name.chars().all(path_char) {
+            return Err(Code::BadArguments);
         }
-        prev = c;
     }
     Ok(())
+}
+
+/// Whether ZooKeeper accepts `c` in a path. Java checks UTF-16 units, so a character
+/// beyond U+FFFF (a surrogate pair there) is refused like the surrogates themselves.
+fn path_char(c: char) -> bool {
+    !matches!(c,
+        '\0'..='\u{1f}'
+        | '\u{7f}'..='\u{9f}'
+        | '\u{e000}'..='\u{f8ff}'
+        | '\u{fff0}'..='\u{ffff}')
+        && (c as u32) <= 0xFFFF
 }
 
 fn is_special(path: &str) -> bool {
@@ -536,9 +530,54 @@ fn error_sub(code: Code) -> TxnBodyOf {
 mod tests {
     use super::*;
 
+    /// The check as ZooKeeper's PathUtils.validatePath writes it, character by character,
+    /// to hold the in-place version to.
+    fn validate_path_by_chars(path: &str) -> Result<(), Code> {
+        let bad = Err(Code::BadArguments);
+        if !path.starts_with('/') {
+            return bad;
+        }
+        if path.len() == 1 {
+            return Ok(());
+        }
+        if path.ends_with('/') {
+            return bad;
+        }
+        let chars: Vec<char> = path.chars().collect();
+        let mut prev = '/';
+        for (i, &c) in chars.iter().enumerate().skip(1) {
+            let end_or_slash = i + 1 == chars.len() || chars[i + 1] == '/';
+            let invalid = c == '\0'
+                || (c == '/' && prev == '/')
+                || (c == '.' && prev == '.' && chars[i - 2] == '/' && end_or_slash)
+                || (c == '.' && prev == '/' && end_or_slash)
+                || ('\u{1}'..='\u{1f}').contains(&c)
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+                || ('\u{e000}'..='\u{f8ff}').contains(&c)
+                || c as u32 > 0xFFFF
+                || ('\u{fff0}'..='\u{ffff}').contains(&c);
+            if invalid {
+                return bad;
+            }
+            prev = c;
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn paths_agree_with_the_char_by_char_check(
+            path in "[/./a\u{0}\u{1f}\u{7f}\u{9f}\u{e000}\u{fff0}\u{10000}é]{0,12}"
+        ) {
+            proptest::prop_assert_eq!(validate_path(&path), validate_path_by_chars(&path));
+        }
+    }
+
     #[test]
     fn paths() {
-        for ok in ["/", "/a", "/a/b", "/a.b", "/..a", "/a/.b"] {
+        for ok in [
+            "/", "/a", "/a/b", "/a.b", "/..a", "/a/.b", "/.a.", "/a/...", "/é",
+        ] {
             assert_eq!(validate_path(ok), Ok(()), "{ok}");
         }
         for bad in [
@@ -554,6 +593,10 @@ mod tests {
             "/a\0",
             "/\u{1}",
             "/\u{e000}",
+            "/a/.",
+            "/a/..",
+            "/\u{10000}",
+            "/\u{ffff}",
         ] {
             assert_eq!(validate_path(bad), Err(Code::BadArguments), "{bad:?}");
         }
