@@ -304,12 +304,18 @@ pub struct DataTree {
     pub digest_mismatches: u64,
     /// Encoded child lists of large nodes, for repeated getChildren.
     child_lists: std::cell::RefCell<ChildLists>,
-    /// The node [`DataTree::lookup`] resolved last: creates under one parent resolve the
-    /// same parent again and again, and checking a remembered node's names up to the root
-    /// is cheaper than probing every level's child table (a miss usually fails at the
-    /// first name compared).
-    last_lookup: std::cell::Cell<NodeId>,
+    /// Paths [`DataTree::lookup`] resolved lately, by the path's hash, in a slot picked by
+    /// that hash: creates under one parent resolve the same parent again and again, and a
+    /// write resolves its path when it is prepared, again for the digest, and again when
+    /// it is applied after the fsync, with the rest of its batch resolved in between.
+    /// Checking a remembered node's names up to the root is cheaper than probing every
+    /// level's child table, and a slot holding another path costs only the hash.
+    recent: [std::cell::Cell<(u64, NodeId)>; RECENT_LOOKUPS],
 }
+
+/// Slots of [`DataTree`]'s recent-lookup cache (a power of two): more than the writes a
+/// batch at depth 1 holds, so that each one's path is still there when it is applied.
+const RECENT_LOOKUPS: usize = 32;
 
 /// getChildren replies of nodes with many children, encoded once and reused until a child
 /// is linked or unlinked (the only ways a child list changes). Listing a big directory
@@ -386,7 +392,7 @@ impl DataTree {
             digest: 0,
             digest_mismatches: 0,
             child_lists: Default::default(),
-            last_lookup: std::cell::Cell::new(NodeId::MAX),
+            recent: std::array::from_fn(|_| std::cell::Cell::new((0, NodeId::MAX))),
         }
     }
 
@@ -445,14 +451,15 @@ impl DataTree {
     }
 
     fn child_id(&self, parent: NodeId, name: &str) -> Option<NodeId> {
+        self.child_id_bytes(parent, name.as_bytes())
+    }
+
+    fn child_id_bytes(&self, parent: NodeId, name: &[u8]) -> Option<NodeId> {
         let table = self.node(parent)?.children.as_ref()?;
-        let h = self.hash(name.as_bytes());
+        let h = self.hash(name);
         table
             .find(spread(h), |&(c, hc)| {
-                hc == h
-                    && self
-                        .node(c)
-                        .is_some_and(|n| n.name_bytes() == name.as_bytes())
+                hc == h && self.node(c).is_some_and(|n| n.name_bytes() == name)
             })
             .map(|&(c, _)| c)
     }
@@ -462,15 +469,19 @@ impl DataTree {
         if path.is_empty() || path == "/" {
             return self.node(ROOT).map(|_| ROOT);
         }
-        let last = self.last_lookup.get();
-        if self.is_at(last, path) {
-            return Some(last);
+        let h = self.hasher.hash_one(path.as_bytes());
+        let slot = &self.recent[(h >> 32) as usize % RECENT_LOOKUPS];
+        let (seen, known) = slot.get();
+        if seen == h && self.is_at(known, path) {
+            return Some(known);
         }
+        // Names are split at the byte '/', which in UTF-8 is never part of another
+        // character; short names make a plain loop cheaper than the str searchers.
         let mut id = ROOT;
-        for comp in path.strip_prefix('/')?.split('/') {
-            id = self.child_id(id, comp)?;
+        for comp in path.strip_prefix('/')?.as_bytes().split(|&b| b == b'/') {
+            id = self.child_id_bytes(id, comp)?;
         }
-        self.last_lookup.set(id);
+        slot.set((h, id));
         Some(id)
     }
 
@@ -478,22 +489,22 @@ impl DataTree {
     /// path's components, ending at the root). Paths are unique, so this is exact whatever
     /// happened to the slot since it was remembered.
     fn is_at(&self, mut id: NodeId, path: &str) -> bool {
-        let mut rest = path;
+        let mut rest = path.as_bytes();
         loop {
             if rest.is_empty() {
                 return id == ROOT;
             }
-            let Some((head, name)) = rest.rsplit_once('/') else {
+            let Some(cut) = rest.iter().rposition(|&b| b == b'/') else {
                 return false;
             };
             let Some(n) = self.node(id) else {
                 return false;
             };
-            if id == ROOT || n.name_bytes() != name.as_bytes() {
+            if id == ROOT || n.name_bytes() != &rest[cut + 1..] {
                 return false;
             }
             id = n.parent;
-            rest = head;
+            rest = &rest[..cut];
         }
     }
 
@@ -1159,6 +1170,40 @@ mod tests {
         assert_eq!(t.lookup("/z//b"), None);
         assert_eq!(t.lookup("/"), Some(ROOT));
         assert_eq!(t.get("/z/b").map(|n| n.name()), Some("b"));
+    }
+
+    #[test]
+    fn recent_lookups_stay_exact_with_more_paths_than_slots() {
+        let mut t = DataTree::new();
+        let open = Acl::open();
+        let mut zxid = 1;
+        let paths: Vec<String> = (0..3 * RECENT_LOOKUPS)
+            .map(|i| format!("/p{}/n{}", i % 3, i))
+            .collect();
+        for p in ["/p0", "/p1", "/p2"]
+            .iter()
+            .map(|p| p.to_string())
+            .chain(paths.clone())
+        {
+            zxid += 1;
+            t.create(&p, None, &open, 0, -1, zxid, 0).unwrap();
+        }
+        for round in 0..3 {
+            for (i, p) in paths.iter().enumerate() {
+                let deleted = i % 5 == round;
+                if deleted {
+                    zxid += 1;
+                    t.delete(p, zxid).unwrap();
+                }
+                let found = t.lookup(p).and_then(|id| t.get_by_id(id)).map(|n| n.name());
+                let want = format!("n{i}");
+                assert_eq!(found, (!deleted).then_some(want.as_str()), "{p}");
+                if deleted {
+                    zxid += 1;
+                    t.create(p, None, &open, 0, -1, zxid, 0).unwrap();
+                }
+            }
+        }
     }
 
     #[test]

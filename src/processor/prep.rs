@@ -129,12 +129,21 @@ pub fn validate_path(path: &str) -> Result<(), Code> {
     if rest.is_empty() {
         return Ok(());
     }
-    for name in rest.split('/') {
-        if name.is_empty() || name == "." || name == ".." || !name.chars().all(path_char) {
+    for name in rest.as_bytes().split(|&b| b == b'/') {
+        if name.is_empty() || name == b"." || name == b".." {
             return Err(Code::BadArguments);
         }
     }
-    Ok(())
+    let chars_ok = if path.is_ascii() {
+        path.bytes().all(|b| b >= 0x20 && b != 0x7f)
+    } else {
+        path.chars().all(path_char)
+    };
+    if chars_ok {
+        Ok(())
+    } else {
+        Err(Code::BadArguments)
+    }
 }
 
 /// Whether ZooKeeper accepts `c` in a path. Java checks UTF-16 units, so a character
