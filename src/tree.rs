@@ -785,7 +785,8 @@ impl DataTree {
         self.data_size
     }
 
-    /// Applies a create. `parent_cversion` is the parent's new stored cversion from the txn.
+    /// Applies a create; returns the new node's Stat (for the reply). `parent_cversion` is
+    /// the parent's new stored cversion from the txn.
     #[allow(clippy::too_many_arguments)]
     pub fn create(
         &mut self,
@@ -796,7 +797,7 @@ impl DataTree {
         parent_cversion: i32,
         zxid: i64,
         time: i64,
-    ) -> Result<(), Code> {
+    ) -> Result<Stat, Code> {
         let (parent_path, name) = split_path(path).ok_or(Code::NoNode)?;
         let parent = self.lookup(parent_path).ok_or(Code::NoNode)?;
         if name.is_empty() || self.child_id(parent, name).is_some() {
@@ -837,7 +838,7 @@ impl DataTree {
         self.link(parent, id);
         self.index(path, owner);
         self.quota_on_create(path, bytes);
-        Ok(())
+        Ok(self.node(id).map(|n| n.stat()).unwrap_or_default())
     }
 
     /// Removes a childless node from the slab and its parent, with its indexes.

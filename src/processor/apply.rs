@@ -93,12 +93,11 @@ impl Applier<'_> {
             hdr.zxid,
             hdr.time,
         ) {
-            Ok(()) => {
+            Ok(stat) => {
                 self.trigger(path, EventType::NodeCreated);
                 if let Some((parent, _)) = split_path(path) {
                     self.trigger(parent, EventType::NodeChildrenChanged);
                 }
-                let stat = self.tree.get(path).map(|n| n.stat()).unwrap_or_default();
                 TxnResult::Created {
                     path: path.to_owned(),
                     stat,

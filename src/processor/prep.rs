@@ -214,11 +214,32 @@ impl<'a> Prep<'a> {
     }
 
     /// Records a node's new state (`None` = deleted) and its change of the tree digest.
-    fn set(&mut self, path: &str, mut s: Option<NodeState>) {
+    fn set(&mut self, path: &str, s: Option<NodeState>) {
+        let old = if self.digest {
+            self.digest_of(path, self.state(path).as_ref())
+        } else {
+            0
+        };
+        self.set_replacing(path, old, s);
+    }
+
+    /// The digest of `node` (the state at `path` before a change; `None`: no node), or 0
+    /// when digests are off.
+    fn digest_of(&self, path: &str, node: Option<&NodeState>) -> u64 {
+        let path = if path.is_empty() { "/" } else { path };
+        match node {
+            Some(n) if self.digest => n.digest(path, self.tree),
+            _ => 0,
+        }
+    }
+
+    /// [`Self::set`] for a caller that has just read the node's state: `old` is that
+    /// state's [`Self::digest_of`], which saves resolving the path again (for a create,
+    /// a lookup that walks every level to find nothing).
+    fn set_replacing(&mut self, path: &str, old: u64, mut s: Option<NodeState>) {
         let path = if path.is_empty() { "/" } else { path };
         if self.digest {
             let tree = self.tree;
-            let old = self.state(path).map_or(0, |o| o.digest(path, tree));
             let new = s.as_mut().map_or(0, |n| {
                 let crc = n.content_crc(path, tree);
                 let d = digest_with(path, crc, &n.stat);
@@ -304,6 +325,7 @@ impl<'a> Prep<'a> {
             _ if mode.is_ephemeral() => self.session,
             _ => 0,
         };
+        let parent_digest = self.digest_of(parent_path, Some(&parent));
         let mut p = parent;
         p.children += 1;
         // As the tree applies it: only a newer cversion moves the parent.
@@ -311,7 +333,7 @@ impl<'a> Prep<'a> {
             p.stat.cversion = parent_cversion;
             p.stat.pzxid = self.zxid;
         }
-        self.set(parent_path, Some(p));
+        self.set_replacing(parent_path, parent_digest, Some(p));
         let (z, t) = (self.zxid, self.time);
         let state = NodeState {
             stat: StatPersisted {
@@ -331,7 +353,8 @@ impl<'a> Prep<'a> {
             digest: None,
             crc: None,
         };
-        self.set(&path, Some(state));
+        // No node at `path` (checked above): nothing to take out of the digest.
+        self.set_replacing(&path, 0, Some(state));
         let (data, p) = (req.data.clone(), path.clone());
         let body = match op {
             OpCode::CreateContainer => TxnBody::CreateContainer(CreateContainerTxn {
@@ -407,11 +430,12 @@ impl<'a> Prep<'a> {
         let mut node = self.state(path).ok_or(Code::NoNode)?;
         self.check_acl(&node.acl, acl::WRITE)?;
         let new = check_version(node.stat.version, version)?;
+        let old = self.digest_of(path, Some(&node));
         node.stat.version = new;
         node.stat.mzxid = self.zxid;
         node.stat.mtime = self.time;
         node.set_data(data.clone());
-        self.set(path, Some(node));
+        self.set_replacing(path, old, Some(node));
         Ok(TxnBody::SetData(SetDataTxn {
             path: path.to_owned(),
             data,
