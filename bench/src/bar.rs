@@ -6,7 +6,9 @@
 //! server (`bench/c/zk_floor.c`, which does nothing but the kernel's part of each point),
 //! the floor's figure is held to the same limit: a miss where the floor misses too is
 //! bounded by the machine, since no server does less than the floor there, while a miss
-//! with the floor inside the limit is the server's own to fix.
+//! with the floor inside the limit is the server's own to fix. A throughput above the
+//! floor's is counted with the latter (the floor does one thing at a time, so its
+//! throughput bounds nothing there).
 
 use crate::report::{f, find, num, s, same_point, shape};
 use serde_json::Value;
@@ -22,7 +24,10 @@ pub enum Verdict {
     Holds,
     /// rzk is outside the limit and the floor (or no floor was measured) is inside it.
     Misses,
-    /// rzk is outside the limit and so is the floor: the machine bounds this figure.
+    /// rzk is outside the limit and so is the floor: the machine bounds this figure. Not
+    /// for a throughput rzk exceeds the floor's: the floor does one thing at a time (read,
+    /// log, fsync, reply on one thread), so its throughput is no ceiling where a server
+    /// overlaps them.
     BelowFloor,
 }
 
@@ -54,11 +59,19 @@ impl Check {
         }
     }
 
+    /// Whether rzk's throughput is above `floor`'s (never for lower-is-better figures).
+    fn passes(&self, floor: f64) -> bool {
+        self.higher_is_better && self.rzk > floor
+    }
+
     /// The verdict for this figure.
     pub fn verdict(&self) -> Verdict {
         if self.inside(self.rzk) {
             Verdict::Holds
-        } else if self.floor.is_some_and(|fl| !self.inside(fl)) {
+        } else if self
+            .floor
+            .is_some_and(|fl| !self.inside(fl) && !self.passes(fl))
+        {
             Verdict::BelowFloor
         } else {
             Verdict::Misses
@@ -313,6 +326,24 @@ mod tests {
         assert_eq!(verdicts(&recs, "server CPU per op ≤ ⅓"), [Verdict::Misses]);
         // Latency bars are read at the open-loop points only.
         assert!(verdicts(&recs, "p99 ≤ ⅓ at the same load").is_empty());
+    }
+
+    #[test]
+    fn a_throughput_above_the_floors_is_not_bounded_by_it() {
+        let point = |server, ops: f64| {
+            load(
+                server,
+                "create",
+                "closed",
+                json!({"ops_per_sec":ops,"server_cpu_us_per_op":1.0}),
+            )
+        };
+        let bar = "throughput ≥ 3× at 8×100";
+        let recs = vec![point("rzk", 250.0), point("zookeeper", 100.0)];
+        let with_floor = |fl: f64| [recs.clone(), vec![point("floor", fl)]].concat();
+        // Both miss 300; a floor slower than rzk bounds nothing, a faster one does.
+        assert_eq!(verdicts(&with_floor(200.0), bar), [Verdict::Misses]);
+        assert_eq!(verdicts(&with_floor(280.0), bar), [Verdict::BelowFloor]);
     }
 
     #[test]
