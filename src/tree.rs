@@ -450,11 +450,7 @@ impl DataTree {
         self.hasher.hash_one(name) as u32
     }
 
-    fn child_id(&self, parent: NodeId, name: &str) -> Option<NodeId> {
-        self.child_id_bytes(parent, name.as_bytes())
-    }
-
-    fn child_id_bytes(&self, parent: NodeId, name: &[u8]) -> Option<NodeId> {
+    fn child_id(&self, parent: NodeId, name: &[u8]) -> Option<NodeId> {
         let table = self.node(parent)?.children.as_ref()?;
         let h = self.hash(name);
         table
@@ -479,7 +475,7 @@ impl DataTree {
         // character; short names make a plain loop cheaper than the str searchers.
         let mut id = ROOT;
         for comp in path.strip_prefix('/')?.as_bytes().split(|&b| b == b'/') {
-            id = self.child_id_bytes(id, comp)?;
+            id = self.child_id(id, comp)?;
         }
         slot.set((h, id));
         Some(id)
@@ -664,7 +660,7 @@ impl DataTree {
     /// `None` for an invalid path.
     pub fn insert_child(&mut self, parent: NodeId, path: &str, node: Node) -> Option<NodeId> {
         let (_, name) = split_path(path)?;
-        if let Some(old) = self.child_id(parent, name) {
+        if let Some(old) = self.child_id(parent, name.as_bytes()) {
             self.remove_leaf(path, parent, old);
         }
         self.insert_new_child(parent, path, node, None)
@@ -800,7 +796,7 @@ impl DataTree {
     ) -> Result<Stat, Code> {
         let (parent_path, name) = split_path(path).ok_or(Code::NoNode)?;
         let parent = self.lookup(parent_path).ok_or(Code::NoNode)?;
-        if name.is_empty() || self.child_id(parent, name).is_some() {
+        if name.is_empty() || self.child_id(parent, name.as_bytes()).is_some() {
             return Err(Code::NodeExists);
         }
         let cur = self.node(parent).map_or(0, |p| p.stat.cversion);
@@ -861,7 +857,7 @@ impl DataTree {
         let (parent_path, name) = split_path(path).ok_or(Code::NoNode)?;
         let parent = self.lookup(parent_path);
         let id = parent
-            .and_then(|p| self.child_id(p, name))
+            .and_then(|p| self.child_id(p, name.as_bytes()))
             .ok_or(Code::NoNode)?;
         let parent = parent.ok_or(Code::NoNode)?;
         if let Some(q) = quota_target(path, QUOTA_LIMITS) {

@@ -216,21 +216,20 @@ impl<'a> Prep<'a> {
     /// Records a node's new state (`None` = deleted) and its change of the tree digest.
     fn set(&mut self, path: &str, s: Option<NodeState>) {
         let old = if self.digest {
-            self.digest_of(path, self.state(path).as_ref())
+            self.state(path).map_or(0, |o| self.digest_of(path, &o))
         } else {
             0
         };
         self.set_replacing(path, old, s);
     }
 
-    /// The digest of `node` (the state at `path` before a change; `None`: no node), or 0
-    /// when digests are off.
-    fn digest_of(&self, path: &str, node: Option<&NodeState>) -> u64 {
-        let path = if path.is_empty() { "/" } else { path };
-        match node {
-            Some(n) if self.digest => n.digest(path, self.tree),
-            _ => 0,
+    /// The digest of `node`, the state at `path` before a change (0 when digests are off).
+    fn digest_of(&self, path: &str, node: &NodeState) -> u64 {
+        if !self.digest {
+            return 0;
         }
+        let path = if path.is_empty() { "/" } else { path };
+        node.digest(path, self.tree)
     }
 
     /// [`Self::set`] for a caller that has just read the node's state: `old` is that
@@ -325,7 +324,7 @@ impl<'a> Prep<'a> {
             _ if mode.is_ephemeral() => self.session,
             _ => 0,
         };
-        let parent_digest = self.digest_of(parent_path, Some(&parent));
+        let parent_digest = self.digest_of(parent_path, &parent);
         let mut p = parent;
         p.children += 1;
         // As the tree applies it: only a newer cversion moves the parent.
@@ -430,7 +429,7 @@ impl<'a> Prep<'a> {
         let mut node = self.state(path).ok_or(Code::NoNode)?;
         self.check_acl(&node.acl, acl::WRITE)?;
         let new = check_version(node.stat.version, version)?;
-        let old = self.digest_of(path, Some(&node));
+        let old = self.digest_of(path, &node);
         node.stat.version = new;
         node.stat.mzxid = self.zxid;
         node.stat.mtime = self.time;
