@@ -121,7 +121,7 @@ impl WatchTable {
         }
         if self.recursive > 0 && event != EventType::NodeChildrenChanged {
             let mut p = path;
-            while let Some(i) = p.rfind('/') {
+            while let Some(i) = crate::tree::last_slash(p) {
                 p = if i == 0 { "/" } else { &p[..i] };
                 if let Some(m) = self.by_path.get(p) {
                     out.extend(

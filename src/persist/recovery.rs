@@ -138,7 +138,7 @@ impl<'a> SnapSink<'a> for ReaderSink<'a> {
         stat: StatPersisted,
     ) -> Result<(), String> {
         // '/' is one byte, so `cut + 1` is a char boundary and at most the path's length.
-        let name = path.rfind('/').map_or("", |cut| &path[cut + 1..]);
+        let name = crate::tree::last_slash(path).map_or("", |cut| &path[cut + 1..]);
         let digest_path = if path.is_empty() { "/" } else { path };
         let crc = crate::tree::content_crc(digest_path, data);
         let digest = crate::tree::digest_with(digest_path, crc, &stat);
@@ -201,7 +201,7 @@ impl<'a> TreeBuilder<'a> {
             self.tree.insert_raw("/", node);
             ROOT
         } else {
-            let Some(cut) = path.rfind('/') else {
+            let Some(cut) = crate::tree::last_slash(path) else {
                 return Err(format!("invalid node path {path:?}"));
             };
             let parent = &path[..cut];

@@ -5,7 +5,8 @@
 use crate::acl;
 use crate::fast::HashMap;
 use crate::tree::{
-    content_crc, digest_with, split_path, DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA, ZOOKEEPER,
+    content_crc, digest_with, last_slash, split_path, DataTree, NodeKind, CONFIG, MAX_TTL, QUOTA,
+    ZOOKEEPER,
 };
 use bytes::Bytes;
 use jute::data::{Acl, Id, StatPersisted};
@@ -293,7 +294,7 @@ impl<'a> Prep<'a> {
             return Err(Code::BadArguments);
         }
         let path = req.path.as_str();
-        let slash = path.rfind('/').ok_or(Code::BadArguments)?;
+        let slash = last_slash(path).ok_or(Code::BadArguments)?;
         if path.contains('\0') {
             return Err(Code::BadArguments);
         }
@@ -382,7 +383,7 @@ impl<'a> Prep<'a> {
 
     /// delete (`container` = the server's deleteContainer, which skips ACLs).
     pub fn delete(&mut self, path: &str, version: i32, container: bool) -> Result<TxnBody, Code> {
-        let slash = path.rfind('/').ok_or(Code::BadArguments)?;
+        let slash = last_slash(path).ok_or(Code::BadArguments)?;
         if path.contains('\0') || is_special(path) {
             return Err(Code::BadArguments);
         }
