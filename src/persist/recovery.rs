@@ -492,29 +492,30 @@ pub fn replay(
     for (idx, (_, path)) in logs.iter().enumerate().skip(from) {
         let is_last = idx + 1 == logs.len();
         let bytes = files::map(path).map_err(|e| PersistError::io(path, e))?;
-        let scan = logfile::scan_after(&bytes, last);
-        drop(bytes);
-        for (off, e) in &scan.entries {
+        // Each entry is applied as it is decoded (`scan_each`), not after the whole file.
+        let (_, end) = logfile::scan_each(&bytes, last, |off, e| {
             let z = e.header.zxid;
             if z <= last {
                 if z > start {
                     warn!(file = %path.display(), offset = off, zxid = format_args!("0x{z:x}"), "txn zxid does not increase; skipped");
                 }
-                continue;
+                return Ok(());
             }
             if z != last + 1 && z >> 32 == last >> 32 {
                 return Err(PersistError::at(
                     path,
-                    *off,
+                    off,
                     format!("txn 0x{z:x} follows 0x{last:x}: txns in between are missing"),
                 ));
             }
-            apply_txn(tree, sessions, e, &mut triggers);
-            check.after_txn(tree, e);
+            apply_txn(tree, sessions, &e, &mut triggers);
+            check.after_txn(tree, &e);
             last = z;
             count += 1;
-        }
-        match scan.end {
+            Ok(())
+        })?;
+        drop(bytes);
+        match end {
             LogEnd::Clean { .. } => {}
             LogEnd::Torn { offset, reason } if is_last => {
                 warn!(file = %path.display(), offset, %reason, "truncating the torn tail of the last txn log (a write interrupted by a crash; it was never acknowledged)");
