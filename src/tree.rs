@@ -10,7 +10,10 @@
 //! ids keyed by name. A path is resolved component by component from the root, so no full
 //! path is stored anywhere except in the small ephemeral/container/TTL indexes.
 
+mod blob;
+
 use crate::acl::{AclCache, OPEN_ACL_ID};
+use blob::Blob;
 use hashbrown::HashTable;
 use jute::data::{Acl, Stat, StatPersisted};
 use jute::Code;
@@ -144,7 +147,7 @@ const CHUNK_LEN: usize = 1 << CHUNK_BITS;
 #[derive(Debug)]
 pub struct Node {
     /// The node's name (last path component) followed by its data.
-    blob: Box<[u8]>,
+    blob: Blob,
     name_len: u32,
     /// `false` is ZooKeeper's null data, distinct from empty.
     has_data: bool,
@@ -159,12 +162,8 @@ pub struct Node {
     children: Option<Box<Children>>,
 }
 
-fn blob(name: &str, data: Option<&[u8]>) -> Box<[u8]> {
-    let d = data.unwrap_or_default();
-    let mut v = Vec::with_capacity(name.len() + d.len());
-    v.extend_from_slice(name.as_bytes());
-    v.extend_from_slice(d);
-    v.into_boxed_slice()
+fn blob(name: &str, data: Option<&[u8]>) -> Blob {
+    Blob::concat(name.as_bytes(), data.unwrap_or_default())
 }
 
 impl Node {
@@ -222,11 +221,8 @@ impl Node {
 
     /// Replaces the data of the node at `path`.
     fn set_data(&mut self, path: &str, data: Option<&[u8]>) {
-        let name_len = self.name_len as usize;
-        let mut v = Vec::with_capacity(name_len + data.map_or(0, |d| d.len()));
-        v.extend_from_slice(&self.blob[..name_len]);
-        v.extend_from_slice(data.unwrap_or_default());
-        self.blob = v.into_boxed_slice();
+        self.blob
+            .replace_after(self.name_len as usize, data.unwrap_or_default());
         self.has_data = data.is_some();
         self.crc = content_crc(path, data);
     }
