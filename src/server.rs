@@ -26,6 +26,7 @@ pub async fn run_standalone(cfg: Config) -> std::io::Result<()> {
     if !cfg.thp_while_serving {
         end_huge_pages();
     }
+    crate::tree::blob::start_trimmer();
     let mut core = Core::new(cfg.clone(), tree, log);
     for (id, timeout_ms) in sessions {
         core.restore_session(id, timeout_ms);

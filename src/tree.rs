@@ -10,7 +10,7 @@
 //! ids keyed by name. A path is resolved component by component from the root, so no full
 //! path is stored anywhere except in the small ephemeral/container/TTL indexes.
 
-mod blob;
+pub mod blob;
 
 use crate::acl::{AclCache, OPEN_ACL_ID};
 use blob::Blob;
