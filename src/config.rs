@@ -68,6 +68,10 @@ pub struct Config {
     /// `rzk.snapshot.fork` (default true, Linux only): write snapshots from a forked copy
     /// of the process instead of walking the tree on the core task between batches.
     pub snapshot_fork: bool,
+    /// `rzk.snapshot.forkMinBytes` (default 32 MiB): a tree whose snapshot would be
+    /// smaller is walked on the core task even when `snapshot_fork` is set, because
+    /// forking a large process stops the core for longer than walking a small tree does.
+    pub snapshot_fork_min_bytes: u64,
     /// `rzk.log.inlineSync` (default true): when the core has nothing else queued and the
     /// log writer thread is idle, the core writes and fsyncs a small batch itself instead
     /// of handing it to the writer thread and waiting to be woken.
@@ -160,6 +164,7 @@ impl Default for Config {
             container_max_never_used_interval_ms: 0,
             sessionless_cnxn_timeout: std::time::Duration::from_millis(10_000),
             snapshot_fork: true,
+            snapshot_fork_min_bytes: 32 << 20,
             log_inline_sync: true,
             log_direct_io: true,
             snapshot_direct_io: true,
@@ -1387,6 +1392,9 @@ fn apply_system_properties(p: &mut Parser) -> Result<(), ConfigError> {
     if let Some(v) = p.java_bool("rzk.snapshot.fork") {
         p.cfg.snapshot_fork = v;
     }
+    if let Some(v) = p.num::<u64>("rzk.snapshot.forkMinBytes")? {
+        p.cfg.snapshot_fork_min_bytes = v;
+    }
     if let Some(v) = p.java_bool("rzk.log.inlineSync") {
         p.cfg.log_inline_sync = v;
     }
@@ -1724,12 +1732,14 @@ mod tests {
         assert!(c.snapshot_fork && c.worker_threads.is_none() && c.runtime_threads() >= 1);
         assert!(c.log_inline_sync && c.log_direct_io && c.thp_while_serving);
         assert!(c.snapshot_direct_io);
+        assert_eq!(c.snapshot_fork_min_bytes, 32 << 20);
         let flags = "-Drzk.workerThreads=3 -Drzk.snapshot.fork=false -Drzk.log.inlineSync=false \
                      -Drzk.log.directIO=false -Drzk.thpWhileServing=false \
-                     -Drzk.snapshot.directIO=false";
+                     -Drzk.snapshot.directIO=false -Drzk.snapshot.forkMinBytes=0";
         let c = Config::parse(BASE, None, flags).unwrap();
         assert_eq!((c.worker_threads, c.runtime_threads()), (Some(3), 3));
         assert!(!c.snapshot_fork);
+        assert_eq!(c.snapshot_fork_min_bytes, 0);
         assert!(!c.log_inline_sync && !c.log_direct_io && !c.thp_while_serving);
         assert!(!c.snapshot_direct_io);
         // A bad -D value is ignored with a warning, as bad JVM properties are.

@@ -402,6 +402,8 @@ fn log_opts(dir: &Path, snap_count: u64, snapshot_fork: bool) -> LogOptions {
         snap_dir: dir.join("version-2"),
         snap_count,
         snapshot_fork,
+        // Fork whatever the tree's size, so the forked path is what these tests exercise.
+        snapshot_fork_min_bytes: 0,
         inline_sync: true,
         // Inline rounds whatever the disk's speed: the tests that use them must not
         // depend on how fast this machine's fsyncs are (a busy CI disk averaged > 1 ms).
@@ -419,7 +421,15 @@ fn tracker(sessions: &HashMap<i64, u32>) -> SessionTracker {
 
 #[test]
 fn fuzzy_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
-    snapshots_and_log_rolls_while_writing_recover_the_same_tree("fuzzy", false);
+    snapshots_and_log_rolls_while_writing_recover_the_same_tree("fuzzy", false, 0, false);
+}
+
+/// The default threshold: with fork on, a tree this small is still walked in-core.
+#[test]
+fn small_trees_are_walked_in_core_even_with_fork_on() {
+    let min = rzk::config::Config::default().snapshot_fork_min_bytes;
+    assert!(min > 0);
+    snapshots_and_log_rolls_while_writing_recover_the_same_tree("small", true, min, false);
 }
 
 /// The default on Linux: each snapshot written by a forked child while the parent goes on
@@ -427,15 +437,24 @@ fn fuzzy_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
 #[cfg(target_os = "linux")]
 #[test]
 fn forked_snapshots_and_log_rolls_while_writing_recover_the_same_tree() {
-    snapshots_and_log_rolls_while_writing_recover_the_same_tree("forked", true);
+    snapshots_and_log_rolls_while_writing_recover_the_same_tree("forked", true, 0, true);
 }
 
-fn snapshots_and_log_rolls_while_writing_recover_the_same_tree(name: &str, fork: bool) {
+/// Writes batches with snapshots (`fork`, forking from `fork_min_bytes`) and log rolls,
+/// checks whether they were forked (`forked`), then recovers from each snapshot.
+fn snapshots_and_log_rolls_while_writing_recover_the_same_tree(
+    name: &str,
+    fork: bool,
+    fork_min_bytes: u64,
+    forked: bool,
+) {
     let (d, rec) = recover_fresh(name);
     let mut tree = rec.tree;
     let mut sessions = HashMap::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut log = FileTxnLog::start(log_opts(&d, 300, fork), 0, tx).unwrap();
+    let mut lopts = log_opts(&d, 300, fork);
+    lopts.snapshot_fork_min_bytes = fork_min_bytes;
+    let mut log = FileTxnLog::start(lopts, 0, tx).unwrap();
     let mut g = Gen::new(0);
     let mut trig = Vec::new();
     for batch in 0..400 {
@@ -455,12 +474,12 @@ fn snapshots_and_log_rolls_while_writing_recover_the_same_tree(name: &str, fork:
     let stats = log.stats.clone();
     drop(log);
     let started = stats.snapshots.load(std::sync::atomic::Ordering::Relaxed);
-    let forked = stats
+    let in_child = stats
         .snapshots_forked
         .load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(
-        forked,
-        if fork { started } else { 0 },
+        in_child,
+        if forked { started } else { 0 },
         "{started} snapshots"
     );
     let v2 = d.join("version-2");

@@ -49,6 +49,9 @@ pub struct LogOptions {
     pub snap_count: u64,
     /// Snapshot from a forked child (see [`SnapJob::fork`]) rather than on the core task.
     pub snapshot_fork: bool,
+    /// With `snapshot_fork`, fork only for a tree whose snapshot would be at least this
+    /// large (see [`super::snapjob::fork_pays`]); smaller trees are walked in-core.
+    pub snapshot_fork_min_bytes: u64,
     /// Let `flush_idle` write small batches on the core's thread (`rzk.log.inlineSync`).
     pub inline_sync: bool,
     /// While the moving average of fsync times (µs) is above this, batches go to the
@@ -86,6 +89,7 @@ impl LogOptions {
             snap_dir: files::version_dir(&cfg.data_dir),
             snap_count: cfg.snap_count.max(2),
             snapshot_fork: cfg.snapshot_fork,
+            snapshot_fork_min_bytes: cfg.snapshot_fork_min_bytes,
             inline_sync: cfg.log_inline_sync,
             inline_slow_us: INLINE_SLOW_US,
         }
@@ -326,7 +330,8 @@ impl TxnLog for FileTxnLog {
             &mut self.spare,
             self.wake.clone(),
             fsync,
-            self.opts.snapshot_fork,
+            self.opts.snapshot_fork
+                && super::snapjob::fork_pays(tree, self.opts.snapshot_fork_min_bytes),
         ) {
             Ok(mut job) => {
                 info!(
