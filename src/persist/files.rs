@@ -90,6 +90,9 @@ pub fn map(path: &Path) -> io::Result<FileBytes> {
     // mmap reader, which is why only the server's own quiescent files are mapped.
     let m = unsafe { memmap2::MmapOptions::new().map(&file)? };
     let _ = m.advise(memmap2::Advice::Sequential);
+    // Ask for the whole file now, so the disk reads ahead while the caller parses: a
+    // snapshot written with O_DIRECT is not in the page cache when the server restarts.
+    let _ = m.advise(memmap2::Advice::WillNeed);
     Ok(FileBytes::Mapped(m))
 }
 
