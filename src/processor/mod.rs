@@ -922,6 +922,16 @@ const INLINE_MAX_WAITING_WRITES: u64 = 16;
 /// time, where it ran with two more cross-CPU wake-ups per round.
 const HOLD_OFF_STREAK: u32 = 3;
 
+/// Counts one more batch in a row that looked pipelined; at [`HOLD_OFF_STREAK`], syncing
+/// goes to the writer thread for a while and the count starts again.
+fn looked_pipelined(streak: &mut u32, core: &mut Core) {
+    *streak += 1;
+    if *streak >= HOLD_OFF_STREAK {
+        *streak = 0;
+        core.log.hold_off_inline();
+    }
+}
+
 /// Runs the core: takes events in batches, ends each batch, ticks on a timer.
 pub async fn run(
     mut core: Core,
@@ -962,11 +972,7 @@ pub async fn run(
                 let requests = core.stats.packets_received.saturating_sub(packets);
                 let writes = core.appended.saturating_sub(txns);
                 if requests > writes || writes > INLINE_MAX_WAITING_WRITES {
-                    streak += 1;
-                    if streak >= HOLD_OFF_STREAK {
-                        streak = 0;
-                        core.log.hold_off_inline();
-                    }
+                    looked_pipelined(&mut streak, &mut core);
                 } else {
                     streak = 0;
                 }
@@ -994,11 +1000,7 @@ pub async fn run(
             // The yield brought in more than an inline round takes (or the thread got
             // busy): a pipelined load. Yielding per batch costs it throughput, so stop
             // trying for a while.
-            streak += 1;
-            if streak >= HOLD_OFF_STREAK {
-                streak = 0;
-                core.log.hold_off_inline();
-            }
+            looked_pipelined(&mut streak, &mut core);
         }
         if synced {
             // Whatever arrived during the fsync is ready at the next poll of the I/O
