@@ -19,6 +19,8 @@ use crate::persist::snapshot::NextFile;
 use crate::persist::snapshot::{FuzzyWriter, SnapFile, WalkSpare};
 use crate::tree::DataTree;
 use bytes::BytesMut;
+use jute::codec::Codec;
+use jute::data::StatPersisted;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -36,8 +38,9 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// step between batches and the requests behind it wait for it.
 const IN_CORE_CHUNK_BYTES: usize = 256 << 10;
 /// Snapshot bytes per node besides its path and data: the path's and data's lengths, the
-/// ACL id and the persisted Stat.
-const NODE_OVERHEAD_BYTES: u64 = 4 + 4 + 8 + 60;
+/// ACL id and the persisted Stat (both fixed-size, so their codecs' minimum is exact).
+const NODE_OVERHEAD_BYTES: u64 =
+    (4 + 4 + <i64 as Codec>::MIN_SIZE + <StatPersisted as Codec>::MIN_SIZE) as u64;
 /// A forked walk's chunk buffer: a chunk is cut after the node that fills it, so room for
 /// one more node of the largest size a request can carry (untouched pages cost nothing).
 const FORK_BUF_BYTES: usize = CHUNK_BYTES + (4 << 20);
@@ -557,4 +560,54 @@ mod forked {
 pub fn warm(spare: &mut WalkSpare, tree: &DataTree, dir: &Path) {
     spare.warm(tree.node_count(), FORK_BUF_BYTES);
     spare.next_file.fill(dir);
+}
+
+#[cfg(test)]
+// Test code only: an unwrap here is an assertion on fixtures the test built itself, never
+// input the server reads from the wire or from an operator's disk.
+mod tests {
+    use super::*;
+    use jute::data::Acl;
+
+    /// The estimate `fork_pays` goes by is the size of the snapshot's node records: path,
+    /// data and the fixed per-node fields, as the writer encodes them.
+    #[test]
+    fn the_fork_estimate_is_the_size_of_the_node_records() {
+        let mut t = DataTree::new();
+        let open = Acl::open();
+        let empty = {
+            let mut b = BytesMut::new();
+            let mut w = FuzzyWriter::begin(&t, std::iter::empty(), &mut b);
+            while !w.step(&t, &mut b, usize::MAX, None) {}
+            (
+                b.len() as u64,
+                t.approximate_data_size(),
+                t.node_count() as u64,
+            )
+        };
+        t.create("/p", Some(b"x"), &open, 0, -1, 1, 0).unwrap();
+        for i in 0..500u32 {
+            let data = vec![7u8; (i % 300) as usize];
+            t.create(
+                &format!("/p/n{i}"),
+                Some(&data),
+                &open,
+                0,
+                -1,
+                2 + i as i64,
+                0,
+            )
+            .unwrap();
+        }
+        // The writer leaves out nodes newer than the snapshot's zxid (replay adds them).
+        t.last_processed_zxid = 1000;
+        let mut b = BytesMut::new();
+        let mut w = FuzzyWriter::begin(&t, std::iter::empty(), &mut b);
+        while !w.step(&t, &mut b, usize::MAX, None) {}
+        let grown = b.len() as u64 - empty.0;
+        let estimated = (t.approximate_data_size() - empty.1)
+            + (t.node_count() as u64 - empty.2) * NODE_OVERHEAD_BYTES;
+        assert_eq!(grown, estimated);
+        assert!(fork_pays(&t, estimated) && !fork_pays(&t, estimated + empty.0 + (1 << 20)));
+    }
 }
